@@ -1,0 +1,98 @@
+import { createBullBoard } from '@bull-board/api';
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { ExpressAdapter } from '@bull-board/express';
+import type { Queue } from 'bullmq';
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import helmet from 'helmet';
+import type { Redis } from 'ioredis';
+import swaggerUi from 'swagger-ui-express';
+import { authenticate, requireRole } from './auth/authenticate';
+import type { ClientRegistry } from './auth/clients';
+import type { Config } from './config';
+import type { PatientRegistry } from './directory/registry';
+import { errors } from './errors';
+import { accessLog } from './http/access-log';
+import { jsonBody } from './http/body';
+import { errorHandler, notFoundHandler } from './http/error-handler';
+import { requestId } from './http/request-id';
+import type { Logger } from './observability/logger';
+import type { Metrics } from './observability/metrics';
+import { acknowledgementRoutes } from './routes/acknowledgements';
+import { capabilityRoutes } from './routes/capability';
+import { directoryRoutes } from './routes/directory';
+import { documentRoutes } from './routes/documents';
+import { messageRoutes } from './routes/messages';
+import { operationsRoutes } from './routes/operations';
+import type { Db } from './store/db';
+import type { FhirValidator } from './validation/fhir-validator';
+import { openApiDocument, openApiYaml } from './validation/request-schemas';
+
+export interface AppDeps {
+  config: Config;
+  logger: Logger;
+  metrics: Metrics;
+  db: Db;
+  redis: Redis;
+  clients: ClientRegistry;
+  validator: FhirValidator;
+  queues: Queue[];
+  registry?: PatientRegistry | undefined;
+  /** Starts delivery of newly stored work (wakes the outbox relay). */
+  wakeRelay: () => void;
+  /** True once SIGTERM arrived: intake answers 503 while in-flight work finishes. */
+  isShuttingDown: () => boolean;
+}
+
+/** Builds the Express app without listening, so tests drive it with supertest. */
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+  app.use(requestId());
+  app.use(accessLog(deps.logger));
+  app.use(helmet({ contentSecurityPolicy: false }));
+  app.use((_req, res, next) => {
+    res.setHeader('Cache-Control', 'no-store');
+    next();
+  });
+
+  app.use(operationsRoutes(deps));
+  app.get('/openapi.yaml', (_req, res) => {
+    res.type('application/yaml').send(openApiYaml());
+  });
+  app.use('/docs', swaggerUi.serve, swaggerUi.setup(openApiDocument() as swaggerUi.JsonObject, { customSiteTitle: 'Sektorbro API' }));
+  app.use(capabilityRoutes(deps.config));
+
+  app.use((req: Request, _res: Response, next: NextFunction) => {
+    if (deps.isShuttingDown() && req.method !== 'GET') {
+      next(errors.unavailable('the gateway is shutting down; send again to another instance or in a moment'));
+      return;
+    }
+    next();
+  });
+  app.use(authenticate(deps.clients));
+
+  const board = new ExpressAdapter();
+  board.setBasePath('/admin/queues');
+  createBullBoard({ queues: deps.queues.map((q) => new BullMQAdapter(q)), serverAdapter: board });
+  app.use('/admin/queues', requireRole('admin'), board.getRouter() as express.Router);
+
+  app.use(jsonBody(deps.config.maxBodyBytes));
+  const intake = {
+    db: deps.db,
+    logger: deps.logger,
+    metrics: deps.metrics,
+    validator: deps.validator,
+    registry: deps.registry,
+    onAccepted: deps.wakeRelay,
+    gatewayEndpoint: `${deps.config.publicBaseUrl}/fhir`,
+  };
+  app.use(documentRoutes(intake));
+  app.use(messageRoutes(deps.db));
+  app.use(acknowledgementRoutes({ db: deps.db, metrics: deps.metrics, onRequeued: deps.wakeRelay }));
+  app.use(directoryRoutes(deps.db));
+
+  app.use(notFoundHandler());
+  app.use(errorHandler(deps.logger));
+  return app;
+}

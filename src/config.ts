@@ -1,0 +1,130 @@
+import Ajv from 'ajv';
+
+/**
+ * Configuration from environment variables, checked once at start. A bad value stops start-up with a
+ * message naming the variable (fail fast), and the typed result is passed explicitly to whoever needs it.
+ */
+export interface Config {
+  readonly port: number;
+  /** Where the gateway can be reached by recipients: MessageHeader.source.endpoint is built from it. */
+  readonly publicBaseUrl: string;
+  readonly redisUrl: string;
+  /** postgres:// URL; undefined means an embedded PGlite database in dataDir. */
+  readonly databaseUrl: string | undefined;
+  readonly dataDir: string;
+  readonly clientsFile: string | undefined;
+  readonly directoryFile: string | undefined;
+  readonly registryFhirUrl: string | undefined;
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  readonly production: boolean;
+  /** Largest request body accepted, in bytes. */
+  readonly maxBodyBytes: number;
+  readonly delivery: {
+    /** Attempts per delivery before it becomes a dead letter. */
+    readonly attempts: number;
+    /** First retry delay; later ones grow exponentially, with jitter. */
+    readonly backoffMs: number;
+    /** How long one HTTP delivery may take before it counts as a transient failure. */
+    readonly timeoutMs: number;
+    readonly concurrency: number;
+  };
+  /** Prefix of every Redis key the gateway's queues use, so several gateways (or test runs) can share a Redis. */
+  readonly queuePrefix: string;
+  /** Whether this process runs the relay and delivery workers (false for an intake-only replica). */
+  readonly runWorkers: boolean;
+}
+
+interface RawEnv {
+  PORT: number;
+  PUBLIC_BASE_URL?: string;
+  REDIS_URL: string;
+  DATABASE_URL?: string;
+  DATA_DIR: string;
+  GATEWAY_CLIENTS_FILE?: string;
+  DIRECTORY_FILE?: string;
+  REGISTRY_FHIR_URL?: string;
+  LOG_LEVEL: Config['logLevel'];
+  NODE_ENV?: string;
+  MAX_BODY_BYTES: number;
+  DELIVERY_ATTEMPTS: number;
+  DELIVERY_BACKOFF_MS: number;
+  DELIVERY_TIMEOUT_MS: number;
+  WORKER_CONCURRENCY: number;
+  QUEUE_PREFIX: string;
+  RUN_WORKERS: boolean;
+}
+
+const schema = {
+  type: 'object',
+  properties: {
+    PORT: { type: 'integer', minimum: 0, maximum: 65535, default: 8080 },
+    PUBLIC_BASE_URL: { type: 'string', pattern: '^https?://[^\\s]+$' },
+    REDIS_URL: { type: 'string', pattern: '^rediss?://[^\\s]+$', default: 'redis://127.0.0.1:6379' },
+    DATABASE_URL: { type: 'string', pattern: '^postgres(ql)?://[^\\s]+$' },
+    DATA_DIR: { type: 'string', minLength: 1, default: './data' },
+    GATEWAY_CLIENTS_FILE: { type: 'string', minLength: 1 },
+    DIRECTORY_FILE: { type: 'string', minLength: 1 },
+    REGISTRY_FHIR_URL: { type: 'string', pattern: '^https?://[^\\s]+$' },
+    LOG_LEVEL: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
+    NODE_ENV: { type: 'string' },
+    MAX_BODY_BYTES: { type: 'integer', minimum: 1024, maximum: 104857600, default: 26214400 },
+    DELIVERY_ATTEMPTS: { type: 'integer', minimum: 1, maximum: 100, default: 8 },
+    DELIVERY_BACKOFF_MS: { type: 'integer', minimum: 1, maximum: 3600000, default: 2000 },
+    DELIVERY_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 600000, default: 15000 },
+    WORKER_CONCURRENCY: { type: 'integer', minimum: 1, maximum: 1000, default: 32 },
+    QUEUE_PREFIX: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,40}$', default: 'sektorbro' },
+    RUN_WORKERS: { type: 'boolean', default: true },
+  },
+  required: ['PORT', 'REDIS_URL', 'DATA_DIR', 'LOG_LEVEL'],
+} as const;
+
+const ajv = new Ajv({ coerceTypes: true, useDefaults: true, allErrors: true, strict: false });
+const validate = ajv.compile<RawEnv>(schema);
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads and checks the configuration. Throws ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
+  const known = Object.keys(schema.properties);
+  const raw: Record<string, unknown> = {};
+  for (const key of known) {
+    const value = env[key];
+    if (value !== undefined && value !== '') {
+      raw[key] = value;
+    }
+  }
+  if (!validate(raw)) {
+    const problems = (validate.errors ?? []).map((e) => {
+      const name = e.instancePath.replace(/^\//, '') || String(e.params.missingProperty ?? '');
+      return `${name}: ${e.message ?? 'is invalid'} (got ${JSON.stringify(raw[name])})`;
+    });
+    throw new ConfigError(problems);
+  }
+  const port = raw.PORT as number;
+  return Object.freeze({
+    port,
+    publicBaseUrl: (raw.PUBLIC_BASE_URL as string | undefined)?.replace(/\/$/, '') ?? `http://localhost:${port}`,
+    redisUrl: raw.REDIS_URL as string,
+    databaseUrl: raw.DATABASE_URL as string | undefined,
+    dataDir: raw.DATA_DIR as string,
+    clientsFile: raw.GATEWAY_CLIENTS_FILE as string | undefined,
+    directoryFile: raw.DIRECTORY_FILE as string | undefined,
+    registryFhirUrl: raw.REGISTRY_FHIR_URL as string | undefined,
+    logLevel: raw.LOG_LEVEL as Config['logLevel'],
+    production: raw.NODE_ENV === 'production',
+    maxBodyBytes: raw.MAX_BODY_BYTES as number,
+    delivery: Object.freeze({
+      attempts: raw.DELIVERY_ATTEMPTS as number,
+      backoffMs: raw.DELIVERY_BACKOFF_MS as number,
+      timeoutMs: raw.DELIVERY_TIMEOUT_MS as number,
+      concurrency: raw.WORKER_CONCURRENCY as number,
+    }),
+    queuePrefix: raw.QUEUE_PREFIX as string,
+    runWorkers: raw.RUN_WORKERS as boolean,
+  });
+}

@@ -1,0 +1,37 @@
+import { recordAudit } from '../audit/record-audit';
+import { SYSTEM } from '../mappers/systems';
+import type { Metrics } from '../observability/metrics';
+import type { Db } from '../store/db';
+import { recordDeliveryAttempt, type DeliveryStatus, type DeliveryWork } from '../store/messages';
+
+export type FinalStatus = Exclude<DeliveryStatus, 'pending' | 'queued'>;
+
+const AUDIT_ACTION = { delivered: 'delivered', failed: 'delivery-failed', dead: 'dead-letter', blocked: 'blocked' } as const;
+
+/**
+ * Puts a delivery into a final state and writes its disclosure AuditEvent in the same transaction, so the
+ * disclosure log can never disagree with the tracking.
+ */
+export async function completeDelivery(
+  deps: { db: Db; metrics: Metrics },
+  work: DeliveryWork,
+  status: FinalStatus,
+  error: string | null,
+  attempted: boolean,
+): Promise<void> {
+  await deps.db.transaction(async (tx) => {
+    await recordDeliveryAttempt(tx, work.id, { status, error, countsAsAttempt: attempted });
+    await recordAudit(tx, {
+      action: AUDIT_ACTION[status],
+      messageKind: work.kind,
+      messageId: work.messageId,
+      messageHeaderId: work.messageHeaderId,
+      sender: { clientId: work.senderClientId, organization: work.senderOrg },
+      recipient: { system: SYSTEM.sor, value: work.recipientSor },
+      patientCpr: work.patientCpr ?? undefined,
+      dataClasses: [work.kind],
+      reason: error ?? undefined,
+    });
+  });
+  deps.metrics.deliveries.inc({ kind: work.kind, outcome: status });
+}

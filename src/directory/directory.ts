@@ -1,0 +1,67 @@
+import type { Endpoint, Organization, Patient } from 'fhir/r4';
+import type { Queryable } from '../store/db';
+
+/**
+ * Read side of the directory: organisations by SOR, their endpoints, patients by CPR with their listed GP.
+ * Writes go through import-directory.ts.
+ */
+export interface OrganizationRow {
+  id: string;
+  sor: string | null;
+  name: string | null;
+  resource: Organization;
+}
+
+export interface EndpointRow {
+  id: string;
+  organization_id: string | null;
+  connection_type: string;
+  address: string;
+  status: string;
+  resource: Endpoint;
+}
+
+export interface PatientRow {
+  id: string;
+  cpr: string;
+  gp_organization_id: string | null;
+  resource: Patient;
+}
+
+/** Connection types the gateway can deliver to, best first. */
+export const DELIVERABLE_CONNECTION_TYPES = ['hl7-fhir-msg', 'hl7-fhir-rest'] as const;
+export type ConnectionType = (typeof DELIVERABLE_CONNECTION_TYPES)[number];
+
+export async function findOrganizationBySor(db: Queryable, sor: string): Promise<OrganizationRow | undefined> {
+  const rows = await db.query<OrganizationRow>('SELECT id, sor, name, resource FROM organizations WHERE sor = $1', [sor]);
+  return rows[0];
+}
+
+export async function findOrganizationById(db: Queryable, id: string): Promise<OrganizationRow | undefined> {
+  const rows = await db.query<OrganizationRow>('SELECT id, sor, name, resource FROM organizations WHERE id = $1', [id]);
+  return rows[0];
+}
+
+export async function findPatientByCpr(db: Queryable, cpr: string): Promise<PatientRow | undefined> {
+  const rows = await db.query<PatientRow>('SELECT id, cpr, gp_organization_id, resource FROM patients WHERE cpr = $1', [cpr]);
+  return rows[0];
+}
+
+/**
+ * The endpoint to deliver to: an active endpoint managed by the organisation or listed in its
+ * Organization.endpoint, of a connection type the gateway speaks, FHIR messaging preferred.
+ */
+export async function findDeliveryEndpoint(db: Queryable, org: OrganizationRow): Promise<EndpointRow | undefined> {
+  const listed = (org.resource.endpoint ?? [])
+    .map((ref) => /^Endpoint\/(.+)$/.exec(ref.reference ?? '')?.[1])
+    .filter((id): id is string => id !== undefined);
+  const rows = await db.query<EndpointRow>(
+    `SELECT id, organization_id, connection_type, address, status, resource FROM endpoints
+      WHERE status = 'active' AND (organization_id = $1 OR id = ANY($2::text[]))`,
+    [org.id, listed],
+  );
+  const rank = (row: EndpointRow) => DELIVERABLE_CONNECTION_TYPES.indexOf(row.connection_type as ConnectionType);
+  return rows
+    .filter((row) => rank(row) >= 0)
+    .sort((a, b) => rank(a) - rank(b) || a.id.localeCompare(b.id))[0];
+}

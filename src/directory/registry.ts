@@ -1,0 +1,58 @@
+import type { Bundle, Organization, Patient } from 'fhir/r4';
+import { createFhirClient } from '../fhir/create-client';
+import { normalizeUpstreamError } from '../fhir/upstream-error';
+import { SYSTEM } from '../mappers/systems';
+import { errors } from '../errors';
+
+/**
+ * An external FHIR server (REGISTRY_FHIR_URL) that knows patients the local directory does not, asked for
+ * the patient's listed GP with fhir-kit-client. Only the GP's SOR comes back: delivery still needs the GP
+ * organisation and its endpoint in the local directory.
+ */
+export interface PatientRegistry {
+  /** undefined: the registry does not know the patient; { gpSor: undefined }: known, no listed GP. */
+  lookUpGeneralPractitioner(cpr: string): Promise<{ gpSor: string | undefined } | undefined>;
+}
+
+export function createFhirRegistry(baseUrl: string, timeoutMs = 5000): PatientRegistry {
+  const client = createFhirClient(baseUrl);
+  const withTimeout = async <T>(run: (options: RequestInit) => Promise<T>): Promise<T> => {
+    const controller = new AbortController();
+    const timer = setTimeout(() => {
+      controller.abort();
+    }, timeoutMs);
+    try {
+      return await run({ signal: controller.signal } as RequestInit);
+    } catch (e) {
+      const failure = normalizeUpstreamError(e);
+      throw errors.unavailable(`the patient registry could not be asked: ${failure.message}`, e);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  return {
+    async lookUpGeneralPractitioner(cpr) {
+      const result = (await withTimeout((options) =>
+        client.search({ resourceType: 'Patient', searchParams: { identifier: `${SYSTEM.cpr}|${cpr}` }, options }),
+      )) as Bundle;
+      const patient = result.entry?.map((e) => e.resource).find((r): r is Patient => r?.resourceType === 'Patient');
+      if (!patient) {
+        return undefined;
+      }
+      for (const ref of patient.generalPractitioner ?? []) {
+        if (ref.identifier?.system === SYSTEM.sor && ref.identifier.value) {
+          return { gpSor: ref.identifier.value };
+        }
+        const id = /^Organization\/([A-Za-z0-9\-.]{1,64})$/.exec(ref.reference ?? '')?.[1];
+        if (id) {
+          const org = (await withTimeout((options) => client.read({ resourceType: 'Organization', id, options }))) as Organization;
+          const sor = org.identifier?.find((i) => i.system === SYSTEM.sor)?.value;
+          if (sor) {
+            return { gpSor: sor };
+          }
+        }
+      }
+      return { gpSor: undefined };
+    },
+  };
+}

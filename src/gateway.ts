@@ -1,0 +1,135 @@
+import { readFileSync } from 'node:fs';
+import type { Queue, Worker } from 'bullmq';
+import type { Express } from 'express';
+import type { Redis } from 'ioredis';
+import { createApp } from './app';
+import { loadClients, type ClientRegistry } from './auth/clients';
+import type { Config } from './config';
+import { importDirectoryBundle } from './directory/import-directory';
+import { createFhirRegistry } from './directory/registry';
+import { createLogger, type Logger } from './observability/logger';
+import { createMetrics, type Metrics } from './observability/metrics';
+import { createRedisConnection } from './queue/connection';
+import { createDeliveryQueue, type DeliveryJobData } from './queue/delivery-queue';
+import { createDeliveryWorker } from './queue/delivery-worker';
+import { OutboxRelay, type RelayOptions } from './queue/outbox-relay';
+import type { Db } from './store/db';
+import { openDb } from './store/open-db';
+import { getDefaultValidator } from './validation';
+
+/**
+ * Wires one gateway process: database, directory, clients, queue, relay, workers and the HTTP app.
+ * server.ts adds a listening socket and signal handling; tests call this directly with their own pieces.
+ */
+export interface Gateway {
+  readonly app: Express;
+  readonly db: Db;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly queue: Queue<DeliveryJobData>;
+  readonly relay: OutboxRelay;
+  readonly worker: Worker<DeliveryJobData> | undefined;
+  /** Stop taking new messages (503) while in-flight work finishes. */
+  beginShutdown(): void;
+  /** Finishes in-flight jobs, then closes queues, Redis and the database. */
+  close(): Promise<void>;
+}
+
+export interface GatewayOverrides {
+  db?: Db;
+  logger?: Logger;
+  metrics?: Metrics;
+  clients?: ClientRegistry;
+  relay?: Partial<RelayOptions>;
+}
+
+export async function startGateway(config: Config, overrides: GatewayOverrides = {}): Promise<Gateway> {
+  const logger = overrides.logger ?? createLogger(config.logLevel);
+  const metrics = overrides.metrics ?? createMetrics();
+  const clients = overrides.clients ?? loadClients(config.clientsFile, config.production);
+  const validator = getDefaultValidator();
+  const db = overrides.db ?? (await openDb(config));
+  if (config.directoryFile) {
+    await loadDirectoryFile(db, config.directoryFile, logger);
+  }
+
+  const queueConnection = createRedisConnection(config.redisUrl, 'worker');
+  const probeConnection: Redis = createRedisConnection(config.redisUrl, 'probe');
+  for (const connection of [queueConnection, probeConnection]) {
+    connection.on('error', (err) => {
+      logger.warn({ err: { message: err.message } }, 'redis connection error');
+    });
+  }
+  const queue = createDeliveryQueue(queueConnection, config.queuePrefix);
+  const retry = { attempts: config.delivery.attempts, backoffMs: config.delivery.backoffMs };
+  const relay = new OutboxRelay(db, queue, logger, { retry, ...overrides.relay });
+  const worker = config.runWorkers
+    ? createDeliveryWorker({ db, logger, metrics, timeoutMs: config.delivery.timeoutMs }, createRedisConnection(config.redisUrl, 'worker'), {
+        prefix: config.queuePrefix,
+        concurrency: config.delivery.concurrency,
+      })
+    : undefined;
+  if (config.runWorkers) {
+    relay.start();
+  }
+
+  let shuttingDown = false;
+  const app = createApp({
+    config,
+    logger,
+    metrics,
+    db,
+    redis: probeConnection,
+    clients,
+    validator,
+    queues: [queue],
+    registry: config.registryFhirUrl ? createFhirRegistry(config.registryFhirUrl) : undefined,
+    wakeRelay: () => {
+      relay.wake();
+    },
+    isShuttingDown: () => shuttingDown,
+  });
+
+  let closing: Promise<void> | undefined;
+  return {
+    app,
+    db,
+    logger,
+    metrics,
+    queue,
+    relay,
+    worker,
+    beginShutdown() {
+      shuttingDown = true;
+    },
+    close() {
+      shuttingDown = true;
+      closing ??= (async () => {
+        await relay.stop();
+        // Worker.close waits for active jobs; a job cut short stays in Redis and runs again elsewhere.
+        await worker?.close();
+        await queue.close();
+        await Promise.all([queueConnection.quit().catch(() => undefined), probeConnection.quit().catch(() => undefined)]);
+        if (!overrides.db) {
+          await db.close();
+        }
+      })();
+      return closing;
+    },
+  };
+}
+
+async function loadDirectoryFile(db: Db, file: string, logger: Logger): Promise<void> {
+  let bundle: unknown;
+  try {
+    bundle = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new Error(`DIRECTORY_FILE: cannot read ${file}: ${(e as Error).message}`);
+  }
+  const result = await importDirectoryBundle(db, bundle);
+  const failed = (result.entry ?? []).filter((e) => !/^2/.test(e.response?.status ?? ''));
+  if (failed.length > 0) {
+    throw new Error(`DIRECTORY_FILE: ${failed.length} entries of ${file} could not be loaded: ${failed.map((f) => f.response?.outcome?.issue?.[0]?.diagnostics ?? '').join('; ')}`);
+  }
+  logger.info({ entries: result.entry?.length ?? 0 }, 'directory file loaded');
+}

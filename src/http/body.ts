@@ -1,0 +1,39 @@
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { errors } from '../errors';
+import type { InputFormat } from '../intake/submit-document';
+
+export const JSON_TYPES = ['application/json', 'application/fhir+json', 'application/*+json'];
+
+/** JSON bodies (native and FHIR) up to the configured limit. */
+export function jsonBody(limitBytes: number) {
+  return express.json({ type: JSON_TYPES, limit: limitBytes, strict: true });
+}
+
+/**
+ * Which input a request carries: application/fhir+json is FHIR; application/json is the native format,
+ * unless it plainly is a FHIR resource (integrators often send FHIR as application/json).
+ */
+export function inputFormat(req: Request): InputFormat {
+  if (req.is('application/fhir+json')) {
+    return 'fhir';
+  }
+  if (req.is('application/json')) {
+    const body = req.body as { resourceType?: unknown } | undefined;
+    return typeof body?.resourceType === 'string' ? 'fhir' : 'native';
+  }
+  throw errors.unsupportedMediaType(`Content-Type: expected application/json or application/fhir+json, got ${req.get('content-type') ?? 'none'}`);
+}
+
+/** A JSON route needs a JSON body: 415 for another content type, 400 for none. */
+export function requireJsonBody(req: Request, _res: Response, next: NextFunction): void {
+  if (req.body !== undefined) {
+    next();
+    return;
+  }
+  const type = req.get('content-type');
+  next(
+    type && !req.is(JSON_TYPES)
+      ? errors.unsupportedMediaType(`Content-Type: expected application/json or application/fhir+json, got ${type}`)
+      : errors.invalid({ diagnostics: 'body: a JSON body is required', expression: 'body', reason: 'missing-body' }),
+  );
+}

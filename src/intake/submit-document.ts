@@ -1,0 +1,187 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { OperationOutcomeIssue } from 'fhir/r4';
+import type { GatewayClient } from '../auth/clients';
+import type { PatientRegistry } from '../directory/registry';
+import { resolveRecipient } from '../directory/resolve-recipient';
+import { errors, outcome } from '../errors';
+import type { ClinicalDocument } from '../mappers/clinical-document';
+import { mapFhirClinicalDocument } from '../mappers/clinical-document/from-fhir';
+import { mapNativeClinicalDocument } from '../mappers/clinical-document/from-native';
+import type { MappingContext } from '../mappers/context';
+import { checkDischargeLetterCompleteness, flagIncompleteness } from '../mappers/discharge-letter/completeness';
+import { mapFhirDischargeDocument } from '../mappers/discharge-letter/from-fhir';
+import { mapNativeDischargeLetter } from '../mappers/discharge-letter/from-native';
+import { buildMessageBundle, type MessageEvent } from '../mappers/message/build-message';
+import type { NativeClinicalDocument, NativeDischargeLetter } from '../mappers/native-types';
+import type { Logger } from '../observability/logger';
+import type { Metrics } from '../observability/metrics';
+import type { Db } from '../store/db';
+import { findByIdempotencyKey, insertMessage, type AcceptedResponse } from '../store/messages';
+import type { FhirValidator } from '../validation/fhir-validator';
+import { assertValidBody } from '../validation/request-schemas';
+import { withDatabase } from '../store/unavailable';
+
+/**
+ * The intake pipeline shared by every document route: parse → map (pure) → check → resolve the recipient
+ * → build the message → store message + delivery + outbox in one transaction → wake the relay.
+ * Nothing is stored until every check has passed, so a rejected request leaves no trace but its answer.
+ */
+export type DocumentKind = 'discharge-letter' | 'clinical-document';
+export type InputFormat = 'native' | 'fhir';
+
+export interface IntakeDeps {
+  db: Db;
+  logger: Logger;
+  metrics: Metrics;
+  validator: FhirValidator;
+  registry?: PatientRegistry | undefined;
+  /** Called after commit so delivery starts at once. */
+  onAccepted: () => void;
+  /** MessageHeader.source.endpoint: where recipients post acknowledgements. */
+  gatewayEndpoint: string;
+}
+
+export interface SubmitRequest {
+  kind: DocumentKind;
+  client: GatewayClient;
+  format: InputFormat;
+  body: unknown;
+  idempotencyKey?: string | undefined;
+}
+
+export interface SubmitResult {
+  response: AcceptedResponse;
+  /** True when an earlier answer to the same Idempotency-Key was returned. */
+  replayed: boolean;
+}
+
+const EVENT: Record<DocumentKind, MessageEvent> = { 'discharge-letter': 'discharge-letter', 'clinical-document': 'clinical-document' };
+
+export async function submitDocument(deps: IntakeDeps, req: SubmitRequest): Promise<SubmitResult> {
+  const requestHash = createHash('sha256').update(`${req.kind}\n${req.format}\n${JSON.stringify(req.body)}`).digest('hex');
+  if (req.idempotencyKey) {
+    const earlier = await replay(deps, req, requestHash);
+    if (earlier) {
+      return earlier;
+    }
+  }
+
+  const ctx: MappingContext = { now: new Date(), newId: randomUUID, gatewayEndpoint: deps.gatewayEndpoint };
+  let document = mapInput(deps, req, ctx);
+  let warnings: OperationOutcomeIssue[] = [];
+  if (req.kind === 'discharge-letter') {
+    warnings = checkDischargeLetterCompleteness(document);
+    if (warnings.length > 0) {
+      document = flagIncompleteness(document, warnings);
+    }
+  }
+
+  const paths = req.format === 'native' ? { patient: 'patient.cpr', recipient: 'recipient.sor' } : { patient: 'Patient.identifier', recipient: 'recipient' };
+  const recipient = await withDatabase(() =>
+    resolveRecipient(
+      deps.db,
+      { patientCpr: document.patientCpr, recipientSor: document.recipientSor, generalPractitionerSor: document.generalPractitionerSor, paths },
+      deps.registry,
+    ),
+  );
+
+  const messageId = randomUUID();
+  const messageHeaderId = randomUUID();
+  const deliveryId = randomUUID();
+  const bundle = buildMessageBundle({
+    document,
+    event: EVENT[req.kind],
+    messageHeaderId,
+    bundleId: deliveryId,
+    sender: { sor: req.client.organization.value },
+    receiver: { sor: recipient.sor, name: recipient.name, endpointAddress: recipient.endpoint.address },
+    ctx,
+  });
+  const problems = deps.validator.validate(bundle).filter((i) => i.severity === 'error' || i.severity === 'fatal');
+  if (problems.length > 0) {
+    throw errors.unprocessable(
+      ...problems.slice(0, 20).map((p) => ({
+        diagnostics: `the ${req.kind} as converted does not conform to its profile: ${p.diagnostics ?? p.details?.text ?? p.code}`,
+        expression: p.expression?.[0],
+        reason: 'profile-violation',
+      })),
+    );
+  }
+
+  const response: AcceptedResponse = { id: messageId, status: 'accepted', outcome: outcome(warnings) };
+  const stored = await withDatabase(async () => {
+    try {
+      await deps.db.transaction((tx) =>
+        insertMessage(tx, {
+          id: messageId,
+          kind: req.kind,
+          senderClientId: req.client.id,
+          senderOrg: req.client.organization,
+          patientCpr: document.patientCpr,
+          messageHeaderId,
+          idempotencyKey: req.idempotencyKey,
+          requestHash,
+          response,
+          deliveries: [
+            {
+              id: deliveryId,
+              recipientSor: recipient.sor,
+              recipientName: recipient.name,
+              endpointAddress: recipient.endpoint.address,
+              connectionType: recipient.endpoint.connectionType,
+              bundle,
+            },
+          ],
+        }),
+      );
+      return undefined;
+    } catch (e) {
+      // Two requests with one Idempotency-Key raced: the loser answers like a replay.
+      if (req.idempotencyKey && isUniqueViolation(e)) {
+        return replay(deps, req, requestHash);
+      }
+      throw e;
+    }
+  });
+  if (stored) {
+    return stored;
+  }
+  deps.metrics.intake.inc({ kind: req.kind, outcome: 'accepted' });
+  deps.logger.info({ messageId, kind: req.kind, client: req.client.id, warnings: warnings.length }, 'message accepted');
+  deps.onAccepted();
+  return { response, replayed: false };
+}
+
+function mapInput(deps: IntakeDeps, req: SubmitRequest, ctx: MappingContext): ClinicalDocument {
+  if (req.format === 'native') {
+    if (req.kind === 'discharge-letter') {
+      assertValidBody('NativeDischargeLetter', req.body);
+      return mapNativeDischargeLetter(req.body as NativeDischargeLetter, ctx);
+    }
+    assertValidBody('NativeClinicalDocument', req.body);
+    return mapNativeClinicalDocument(req.body as NativeClinicalDocument, ctx);
+  }
+  const base = deps.validator.validate(req.body).filter((i) => i.severity === 'error' || i.severity === 'fatal');
+  if (base.length > 0) {
+    throw errors.invalid(...base.slice(0, 20).map((p) => ({ diagnostics: p.diagnostics ?? p.details?.text ?? 'invalid', expression: p.expression?.[0] })));
+  }
+  return req.kind === 'discharge-letter' ? mapFhirDischargeDocument(req.body, ctx) : mapFhirClinicalDocument(req.body, ctx);
+}
+
+async function replay(deps: IntakeDeps, req: SubmitRequest, requestHash: string): Promise<SubmitResult | undefined> {
+  const key = req.idempotencyKey ?? '';
+  const earlier = await withDatabase(() => findByIdempotencyKey(deps.db, req.client.id, key));
+  if (!earlier) {
+    return undefined;
+  }
+  if (earlier.request_hash !== requestHash) {
+    deps.metrics.intake.inc({ kind: req.kind, outcome: 'conflict' });
+    throw errors.conflict(`Idempotency-Key "${key}" was already used with a different body (message ${earlier.response.id})`, 'idempotency-key-reused');
+  }
+  deps.metrics.intake.inc({ kind: req.kind, outcome: 'duplicate' });
+  return { response: earlier.response, replayed: true };
+}
+
+function isUniqueViolation(e: unknown): boolean {
+  return (e as { code?: unknown } | null)?.code === '23505';
+}

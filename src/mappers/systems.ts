@@ -1,0 +1,31 @@
+/**
+ * Identifier and code systems the gateway speaks. Values come from HL7 Denmark dk-core and MedCom
+ * (see ../shared/DESIGN.md "Standards to speak"); gateway-owned canonicals live under CANONICAL_BASE.
+ */
+export const CANONICAL_BASE = 'http://sektorbro.dk/fhir';
+
+export const SYSTEM = {
+  cpr: 'urn:oid:1.2.208.176.1.2',
+  replacementCpr: 'urn:oid:1.2.208.176.1.6.1.1',
+  sor: 'urn:oid:1.2.208.176.1.1',
+  ydernummer: 'urn:oid:1.2.208.176.1.4',
+  gln: 'http://www.gs1.org/gln',
+  glnLegacy: 'https://www.gs1.org/gln',
+  cvr: 'http://cvr.dk',
+  municipality: 'http://hl7.dk/fhir/core/CodeSystem/dk-core-municipality-codes',
+  loinc: 'http://loinc.org',
+  icd10: 'http://hl7.org/fhir/sid/icd-10',
+  atc: 'http://www.whocc.no/atc',
+  endpointConnectionType: 'http://terminology.hl7.org/CodeSystem/endpoint-connection-type',
+  provenanceActivity: 'http://terminology.hl7.org/CodeSystem/v3-DataOperation',
+  messageEvents: `${CANONICAL_BASE}/CodeSystem/sektorbro-message-events`,
+  medicationChange: `${CANONICAL_BASE}/CodeSystem/sektorbro-medication-change`,
+  responsibleParty: `${CANONICAL_BASE}/CodeSystem/sektorbro-responsible-party`,
+  documentSection: `${CANONICAL_BASE}/CodeSystem/sektorbro-document-section`,
+  gatewayTags: `${CANONICAL_BASE}/CodeSystem/sektorbro-tags`,
+  messageId: `${CANONICAL_BASE}/NamingSystem/message-id`,
+  documentId: `${CANONICAL_BASE}/NamingSystem/document-id`,
+} as const;
+
+/** LOINC codes of the discharge-summary family that POST /discharge-letters accepts. */
+export const DISCHARGE_SUMMARY_LOINC = ['18842-5', '28655-9', '11490-0', '34105-7'] as const;

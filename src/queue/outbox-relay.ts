@@ -1,0 +1,141 @@
+import type { Queue } from 'bullmq';
+import type { Logger } from '../observability/logger';
+import type { Db } from '../store/db';
+import { deliveryJobId, deliveryJobOptions, type DeliveryJobData } from './delivery-queue';
+
+/**
+ * Moves outbox entries into BullMQ. Intake writes message + outbox in one transaction and wakes the relay,
+ * so delivery starts at once; a poll catches wakes lost to a crash or made by another replica. A slower
+ * reconcile pass re-adds jobs Redis has lost (e.g. Redis restarted empty): the outbox entry stays until the
+ * delivery is final, so the database can always bring the work back.
+ */
+export interface RelayOptions {
+  retry: { attempts: number; backoffMs: number };
+  pollMs?: number;
+  reconcileMs?: number;
+  /** How long a relayed entry may lack its job before reconcile re-adds it. */
+  reconcileAfterMs?: number;
+  batchSize?: number;
+}
+
+export class OutboxRelay {
+  private timer: NodeJS.Timeout | undefined;
+  private reconcileTimer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopped = true;
+
+  constructor(
+    private readonly db: Db,
+    private readonly queue: Queue<DeliveryJobData>,
+    private readonly logger: Logger,
+    private readonly options: RelayOptions,
+  ) {}
+
+  start(): void {
+    this.stopped = false;
+    this.timer = setInterval(() => {
+      this.wake();
+    }, this.options.pollMs ?? 1000);
+    this.reconcileTimer = setInterval(() => {
+      this.reconcile().catch((err: unknown) => {
+        this.logger.warn({ err }, 'outbox reconcile failed; will retry');
+      });
+    }, this.options.reconcileMs ?? 15000);
+    this.wake();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    clearInterval(this.reconcileTimer);
+    await this.running;
+  }
+
+  /** Ask for a relay pass soon; passes never overlap, and a wake during a pass runs one more. */
+  wake(): void {
+    if (this.stopped) {
+      return;
+    }
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.drain()
+      .catch((err: unknown) => {
+        this.logger.warn({ err }, 'outbox relay pass failed; will retry');
+      })
+      .finally(() => {
+        this.running = undefined;
+        if (this.again && !this.stopped) {
+          this.again = false;
+          this.wake();
+        }
+      });
+  }
+
+  private async drain(): Promise<void> {
+    while (!this.stopped && (await this.relayOnce()) > 0) {
+      // keep going while there is a backlog
+    }
+  }
+
+  /** Relays one batch of unrelayed entries; returns how many. */
+  async relayOnce(): Promise<number> {
+    const limit = this.options.batchSize ?? 200;
+    return this.db.transaction(async (tx) => {
+      const lock = this.db.kind === 'postgres' ? 'FOR UPDATE SKIP LOCKED' : '';
+      const rows = await tx.query<{ delivery_id: string; created_at: Date }>(
+        `SELECT delivery_id, created_at FROM outbox WHERE relayed_at IS NULL ORDER BY created_at LIMIT ${limit} ${lock}`,
+      );
+      if (rows.length === 0) {
+        return 0;
+      }
+      await this.queue.addBulk(
+        rows.map((r) => ({
+          name: 'deliver',
+          data: { deliveryId: r.delivery_id },
+          opts: deliveryJobOptions(deliveryJobId(r.delivery_id, r.created_at), this.options.retry),
+        })),
+      );
+      const ids = rows.map((r) => r.delivery_id);
+      await tx.query('UPDATE outbox SET relayed_at = now() WHERE delivery_id = ANY($1::uuid[])', [ids]);
+      await tx.query(`UPDATE deliveries SET status = 'queued', updated_at = now() WHERE id = ANY($1::uuid[]) AND status = 'pending'`, [ids]);
+      await tx.query(
+        `UPDATE messages m SET status = 'queued', updated_at = now()
+          WHERE m.status = 'accepted'
+            AND m.id IN (SELECT message_id FROM deliveries WHERE id = ANY($1::uuid[]))
+            AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.message_id = m.id AND d.status = 'pending')`,
+        [ids],
+      );
+      return rows.length;
+    });
+  }
+
+  /** Re-adds jobs for relayed, unfinished deliveries whose job Redis no longer has. Returns how many. */
+  async reconcile(): Promise<number> {
+    const olderThan = new Date(Date.now() - (this.options.reconcileAfterMs ?? 30000));
+    const rows = await this.db.query<{ delivery_id: string; created_at: Date }>(
+      'SELECT delivery_id, created_at FROM outbox WHERE relayed_at IS NOT NULL AND relayed_at < $1 ORDER BY created_at LIMIT 1000',
+      [olderThan.toISOString()],
+    );
+    let readded = 0;
+    for (const row of rows) {
+      const jobId = deliveryJobId(row.delivery_id, row.created_at);
+      const job = await this.queue.getJob(jobId);
+      const state = job ? await job.getState() : 'missing';
+      if (state === 'missing' || state === 'unknown' || state === 'completed' || state === 'failed') {
+        // A finished job with an unfinished delivery means the worker died between Redis and the database.
+        if (job && state !== 'unknown') {
+          await job.remove().catch(() => undefined);
+        }
+        await this.queue.add('deliver', { deliveryId: row.delivery_id }, deliveryJobOptions(jobId, this.options.retry));
+        readded += 1;
+      }
+    }
+    if (readded > 0) {
+      this.logger.warn({ readded }, 'outbox reconcile re-added delivery jobs missing from Redis');
+    }
+    return readded;
+  }
+}

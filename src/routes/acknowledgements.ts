@@ -1,0 +1,16 @@
+import { Router } from 'express';
+import { currentClient } from '../auth/authenticate';
+import { requireJsonBody } from '../http/body';
+import { recordAcknowledgement } from '../intake/acknowledgements';
+import type { Metrics } from '../observability/metrics';
+import type { Db } from '../store/db';
+
+/** POST /fhir/$process-message: where recipients send acknowledgements (MessageHeader.source.endpoint). */
+export function acknowledgementRoutes(deps: { db: Db; metrics: Metrics; onRequeued: () => void }): Router {
+  const router = Router();
+  router.post('/fhir/\\$process-message', requireJsonBody, async (req, res) => {
+    const result = await recordAcknowledgement(deps, currentClient(res), req.body);
+    res.status(200).type('application/fhir+json').send(JSON.stringify(result));
+  });
+  return router;
+}

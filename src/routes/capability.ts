@@ -1,0 +1,36 @@
+import type { CapabilityStatement } from 'fhir/r4';
+import { Router } from 'express';
+import type { Config } from '../config';
+
+/** GET /fhir/metadata: what the gateway's FHIR endpoint supports, for integrators' tooling. */
+export function capabilityRoutes(config: Pick<Config, 'publicBaseUrl'>): Router {
+  const router = Router();
+  const statement: CapabilityStatement = {
+    resourceType: 'CapabilityStatement',
+    status: 'active',
+    date: '2026-11-22',
+    kind: 'instance',
+    software: { name: 'Sektorbro', version: '0.1.0' },
+    implementation: { description: 'Sektorbro cross-sector FHIR gateway', url: `${config.publicBaseUrl}/fhir` },
+    fhirVersion: '4.0.1',
+    format: ['application/fhir+json'],
+    rest: [
+      {
+        mode: 'server',
+        security: { description: 'API key as a bearer token (Authorization: Bearer <key>); roles decide what a client may do.' },
+        resource: (['Organization', 'Endpoint', 'Patient'] as const).map((type) => ({
+          type,
+          interaction: [{ code: 'read' as const }, { code: 'search-type' as const }],
+          searchParam: [{ name: 'identifier', type: 'token' as const }],
+        })),
+        interaction: [{ code: 'batch' }, { code: 'transaction' }],
+        operation: [{ name: 'process-message', definition: 'http://hl7.org/fhir/OperationDefinition/MessageHeader-process-message' }],
+      },
+    ],
+    messaging: [{ endpoint: [{ protocol: { system: 'http://terminology.hl7.org/CodeSystem/message-transport', code: 'http' }, address: `${config.publicBaseUrl}/fhir` }] }],
+  };
+  router.get('/fhir/metadata', (_req, res) => {
+    res.type('application/fhir+json').send(JSON.stringify(statement));
+  });
+  return router;
+}

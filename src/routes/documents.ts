@@ -1,0 +1,25 @@
+import { Router } from 'express';
+import { currentClient, requireRole } from '../auth/authenticate';
+import { inputFormat, requireJsonBody } from '../http/body';
+import { submitDocument, type DocumentKind, type IntakeDeps } from '../intake/submit-document';
+import { errors } from '../errors';
+
+/** POST /discharge-letters and POST /send-to-own-gp: the same intake pipeline, different document kinds. */
+export function documentRoutes(deps: IntakeDeps): Router {
+  const router = Router();
+  const handle = (kind: DocumentKind) => async (req: import('express').Request, res: import('express').Response) => {
+    const key = req.get('idempotency-key');
+    if (key !== undefined && !/^[\x21-\x7e]{1,200}$/.test(key)) {
+      throw errors.invalid({ diagnostics: 'Idempotency-Key: 1 to 200 visible ASCII characters', expression: 'Idempotency-Key', reason: 'bad-idempotency-key' });
+    }
+    const result = await submitDocument(deps, { kind, client: currentClient(res), format: inputFormat(req), body: req.body, idempotencyKey: key });
+    res.status(202).location(`/messages/${result.response.id}`);
+    if (result.replayed) {
+      res.setHeader('Idempotent-Replayed', 'true');
+    }
+    res.json(result.response);
+  };
+  router.post('/discharge-letters', requireRole('hospital'), requireJsonBody, handle('discharge-letter'));
+  router.post('/send-to-own-gp', requireRole('hospital', 'gp'), requireJsonBody, handle('clinical-document'));
+  return router;
+}

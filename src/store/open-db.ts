@@ -1,0 +1,19 @@
+import { mkdirSync } from 'node:fs';
+import type { Config } from '../config';
+import type { Db } from './db';
+import { migrate } from './migrate';
+import { openPgliteDb } from './pglite-db';
+import { openPostgresDb } from './postgres-db';
+
+/** Opens the configured database and brings its schema up to date. */
+export async function openDb(config: Pick<Config, 'databaseUrl' | 'dataDir'>): Promise<Db> {
+  let db: Db;
+  if (config.databaseUrl) {
+    db = openPostgresDb(config.databaseUrl);
+  } else {
+    mkdirSync(config.dataDir, { recursive: true });
+    db = await openPgliteDb(config.dataDir);
+  }
+  await migrate(db);
+  return db;
+}
