@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Queue, Worker } from 'bullmq';
+import type { OperationOutcome } from 'fhir/r4';
 import type { Express } from 'express';
 import type { Redis } from 'ioredis';
 import { createApp } from './app';
@@ -129,7 +130,7 @@ async function loadDirectoryFile(db: Db, file: string, logger: Logger): Promise<
   const result = await importDirectoryBundle(db, bundle);
   const failed = (result.entry ?? []).filter((e) => !/^2/.test(e.response?.status ?? ''));
   if (failed.length > 0) {
-    throw new Error(`DIRECTORY_FILE: ${failed.length} entries of ${file} could not be loaded: ${failed.map((f) => f.response?.outcome?.issue?.[0]?.diagnostics ?? '').join('; ')}`);
+    throw new Error(`DIRECTORY_FILE: ${failed.length} entries of ${file} could not be loaded: ${failed.map((f) => (f.response?.outcome as OperationOutcome | undefined)?.issue[0]?.diagnostics ?? '').join('; ')}`);
   }
   logger.info({ entries: result.entry?.length ?? 0 }, 'directory file loaded');
 }

@@ -21,8 +21,8 @@ export function directoryRoutes(db: Db): Router {
   });
 
   router.get('/fhir/:type/:id', requireRole('admin'), async (req, res) => {
-    const type = directoryType(req.params.type);
-    const id = req.params.id;
+    const type = directoryType(String(req.params.type));
+    const id = String(req.params.id);
     const rows = FHIR_ID.test(id) ? await withDatabase(() => db.query<{ resource: Resource }>(`SELECT resource FROM ${TABLES[type]} WHERE id = $1`, [id])) : [];
     const row = rows[0];
     if (!row) {
@@ -32,7 +32,7 @@ export function directoryRoutes(db: Db): Router {
   });
 
   router.get('/fhir/:type', requireRole('admin'), async (req, res) => {
-    const type = directoryType(req.params.type);
+    const type = directoryType(String(req.params.type));
     const { sql, params } = searchSql(type, req.query);
     const rows = await withDatabase(() => db.query<{ resource: Resource }>(sql, params));
     const bundle: Bundle = {

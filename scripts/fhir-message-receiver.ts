@@ -1,0 +1,157 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Bundle, MessageHeader, OperationOutcome } from 'fhir/r4';
+
+/**
+ * A stand-in for a GP system's FHIR endpoint, on loopback: it takes `POST /$process-message` and
+ * `PUT /Bundle/{id}`, de-duplicates on MessageHeader.id as MedCom receivers must, and answers with an
+ * acknowledgement. Tests and the README demo use it; `behaviour` lets a test make it fail.
+ */
+export type ReceiverBehaviour =
+  | { kind: 'ack'; code: 'ok' | 'transient-error' | 'fatal-error' }
+  | { kind: 'status'; status: number; body?: unknown }
+  | { kind: 'empty'; status: number }
+  | { kind: 'hang' };
+
+export interface ReceivedMessage {
+  messageHeaderId: string;
+  bundle: Bundle;
+  path: string;
+  receivedAt: Date;
+}
+
+export interface MessageReceiver {
+  readonly url: string;
+  /** Every request that carried a message, duplicates included. */
+  readonly received: ReceivedMessage[];
+  /** One entry per distinct MessageHeader.id. */
+  readonly unique: Map<string, ReceivedMessage>;
+  behaviour: ReceiverBehaviour | ((m: ReceivedMessage, attempt: number) => ReceiverBehaviour);
+  /** Resolves when `count` distinct messages have arrived. */
+  waitFor(count: number, timeoutMs?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startMessageReceiver(options: { port?: number; behaviour?: ReceiverBehaviour } = {}): Promise<MessageReceiver> {
+  const received: ReceivedMessage[] = [];
+  const unique = new Map<string, ReceivedMessage>();
+  const attempts = new Map<string, number>();
+  const waiters: Array<{ count: number; resolve: () => void }> = [];
+  const hanging = new Set<ServerResponse>();
+
+  const receiver: MessageReceiver = {
+    url: '',
+    received,
+    unique,
+    behaviour: options.behaviour ?? { kind: 'ack', code: 'ok' },
+    waitFor(count, timeoutMs = 10000) {
+      if (unique.size >= count) {
+        return Promise.resolve();
+      }
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          reject(new Error(`receiver got ${unique.size} of ${count} messages in ${timeoutMs} ms`));
+        }, timeoutMs);
+        waiters.push({
+          count,
+          resolve: () => {
+            clearTimeout(timer);
+            resolve();
+          },
+        });
+      });
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const res of hanging) {
+          res.destroy();
+        }
+        server.closeAllConnections();
+        server.close(() => {
+          resolve();
+        });
+      }),
+  };
+
+  const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      let bundle: Bundle;
+      try {
+        bundle = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Bundle;
+      } catch {
+        res.writeHead(400, { 'content-type': 'application/fhir+json' }).end('{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"invalid"}]}');
+        return;
+      }
+      const header = bundle.entry?.[0]?.resource as MessageHeader | undefined;
+      const message: ReceivedMessage = { messageHeaderId: header?.id ?? '', bundle, path: req.url ?? '', receivedAt: new Date() };
+      const attempt = (attempts.get(message.messageHeaderId) ?? 0) + 1;
+      attempts.set(message.messageHeaderId, attempt);
+      const behaviour = typeof receiver.behaviour === 'function' ? receiver.behaviour(message, attempt) : receiver.behaviour;
+      received.push(message);
+      if (behaviour.kind === 'hang') {
+        hanging.add(res);
+        return;
+      }
+      const accepted = behaviour.kind === 'ack' ? behaviour.code === 'ok' : behaviour.status < 300;
+      if (accepted && !unique.has(message.messageHeaderId)) {
+        unique.set(message.messageHeaderId, message);
+        for (const w of waiters.filter((w) => unique.size >= w.count)) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve();
+        }
+      }
+      if (behaviour.kind === 'ack') {
+        res.writeHead(200, { 'content-type': 'application/fhir+json' }).end(JSON.stringify(acknowledgement(bundle, behaviour.code)));
+      } else if (behaviour.kind === 'empty') {
+        res.writeHead(behaviour.status).end();
+      } else {
+        res.writeHead(behaviour.status, { 'content-type': 'application/fhir+json' }).end(JSON.stringify(behaviour.body ?? {}));
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
+  (receiver as { url: string }).url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return receiver;
+}
+
+/** A minimal MedCom-shaped acknowledgement of a received message. */
+function acknowledgement(message: Bundle, code: 'ok' | 'transient-error' | 'fatal-error'): Bundle {
+  const header = message.entry?.[0]?.resource as MessageHeader | undefined;
+  const outcomeId = 'oo-1';
+  return {
+    resourceType: 'Bundle',
+    id: `ack-${header?.id ?? 'unknown'}`,
+    type: 'message',
+    timestamp: new Date().toISOString(),
+    entry: [
+      {
+        fullUrl: 'urn:uuid:ack-header',
+        resource: <MessageHeader>{
+          resourceType: 'MessageHeader',
+          id: 'ack-header',
+          eventCoding: { system: 'http://sektorbro.dk/fhir/CodeSystem/sektorbro-message-events', code: 'acknowledgement' },
+          source: { endpoint: 'http://127.0.0.1/receiver' },
+          response: {
+            identifier: header?.id ?? 'unknown',
+            code,
+            ...(code === 'ok' ? {} : { details: { reference: `urn:uuid:${outcomeId}` } }),
+          },
+        },
+      },
+      ...(code === 'ok'
+        ? []
+        : [
+            {
+              fullUrl: `urn:uuid:${outcomeId}`,
+              resource: <OperationOutcome>{
+                resourceType: 'OperationOutcome',
+                id: outcomeId,
+                issue: [{ severity: 'error', code: code === 'fatal-error' ? 'invalid' : 'transient', diagnostics: `receiver answered ${code}` }],
+              },
+            },
+          ]),
+    ],
+  };
+}

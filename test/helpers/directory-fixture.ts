@@ -1,0 +1,62 @@
+import type { Bundle } from 'fhir/r4';
+import { SYSTEM } from '../../src/mappers/systems';
+
+/** SORs and CPRs of the test directory; the CPRs are fictitious. */
+export const HOSPITAL_SOR = '265161000016004';
+export const GP_SOR = '481101000016000';
+export const OTHER_GP_SOR = '481201000016008';
+export const NO_ENDPOINT_GP_SOR = '481301000016001';
+export const PATIENT_CPR = '0101901234';
+export const PATIENT_WITHOUT_GP_CPR = '0202902345';
+export const PATIENT_OF_GP_WITHOUT_ENDPOINT_CPR = '0303903456';
+
+/** A transaction Bundle: a hospital, three GP practices (one without endpoint) and three patients. */
+export function directoryBundle(gpAddress: string, options: { connectionType?: 'hl7-fhir-msg' | 'hl7-fhir-rest'; otherGpAddress?: string } = {}): Bundle {
+  const org = (id: string, sor: string, name: string, endpoint?: string) => ({
+    fullUrl: `urn:uuid:${id}`,
+    resource: {
+      resourceType: 'Organization',
+      identifier: [{ system: SYSTEM.sor, value: sor }],
+      name,
+      active: true,
+      ...(endpoint ? { endpoint: [{ reference: `urn:uuid:${endpoint}` }] } : {}),
+    },
+    request: { method: 'PUT', url: `Organization?identifier=${SYSTEM.sor}|${sor}` },
+  });
+  const endpoint = (id: string, address: string, managing: string, type = 'hl7-fhir-msg') => ({
+    fullUrl: `urn:uuid:${id}`,
+    resource: {
+      resourceType: 'Endpoint',
+      status: 'active',
+      connectionType: { system: SYSTEM.endpointConnectionType, code: type },
+      payloadType: [{ text: 'FHIR message' }],
+      address,
+      managingOrganization: { reference: `urn:uuid:${managing}` },
+    },
+    request: { method: 'POST', url: 'Endpoint' },
+  });
+  const patient = (cpr: string, gp?: string) => ({
+    resource: {
+      resourceType: 'Patient',
+      identifier: [{ system: SYSTEM.cpr, value: cpr }],
+      name: [{ family: 'Testesen', given: ['Test'] }],
+      ...(gp ? { generalPractitioner: [{ reference: `urn:uuid:${gp}` }] } : {}),
+    },
+    request: { method: 'PUT', url: `Patient?identifier=${SYSTEM.cpr}|${cpr}` },
+  });
+  return {
+    resourceType: 'Bundle',
+    type: 'transaction',
+    entry: [
+      org('11111111-1111-4111-8111-111111111111', HOSPITAL_SOR, 'Psykiatrisk Center Testby'),
+      org('22222222-2222-4222-8222-222222222222', GP_SOR, 'Lægerne i Testby', '44444444-4444-4444-8444-444444444444'),
+      org('33333333-3333-4333-8333-333333333333', OTHER_GP_SOR, 'Lægehuset Andenby'),
+      org('55555555-5555-4555-8555-555555555555', NO_ENDPOINT_GP_SOR, 'Lægen uden endpoint'),
+      endpoint('44444444-4444-4444-8444-444444444444', gpAddress, '22222222-2222-4222-8222-222222222222', options.connectionType),
+      endpoint('66666666-6666-4666-8666-666666666666', options.otherGpAddress ?? `${gpAddress}/other`, '33333333-3333-4333-8333-333333333333'),
+      patient(PATIENT_CPR, '22222222-2222-4222-8222-222222222222'),
+      patient(PATIENT_WITHOUT_GP_CPR),
+      patient(PATIENT_OF_GP_WITHOUT_ENDPOINT_CPR, '55555555-5555-4555-8555-555555555555'),
+    ],
+  } as Bundle;
+}

@@ -1,0 +1,73 @@
+import { randomBytes } from 'node:crypto';
+import request from 'supertest';
+import type TestAgent from 'supertest/lib/agent';
+import { DEMO_CLIENTS } from '../../src/auth/clients';
+import { loadConfig, type Config } from '../../src/config';
+import { startGateway, type Gateway, type GatewayOverrides } from '../../src/gateway';
+import { createLogger } from '../../src/observability/logger';
+import { createMetrics } from '../../src/observability/metrics';
+import type { Db } from '../../src/store/db';
+import { createTestDb } from './test-db';
+
+export const KEY = Object.fromEntries(DEMO_CLIENTS.map((c) => [c.role, c.apiKey])) as Record<'hospital' | 'gp' | 'jobcentre' | 'employer' | 'admin', string>;
+
+export interface TestGateway {
+  gateway: Gateway;
+  db: Db;
+  config: Config;
+  http: TestAgent;
+  close(): Promise<void>;
+}
+
+/**
+ * A whole gateway against real Redis (a private queue prefix per gateway, so test files never see each
+ * other's jobs) and a real database, with fast retries. Reuse `db` to simulate a restart.
+ */
+export async function startTestGateway(options: { env?: Record<string, string>; db?: Db; overrides?: GatewayOverrides } = {}): Promise<TestGateway> {
+  const config = loadConfig({
+    LOG_LEVEL: 'silent',
+    QUEUE_PREFIX: `test-${randomBytes(5).toString('hex')}`,
+    DELIVERY_ATTEMPTS: '3',
+    DELIVERY_BACKOFF_MS: '20',
+    DELIVERY_TIMEOUT_MS: '2000',
+    REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    PUBLIC_BASE_URL: 'http://gateway.test',
+    ...options.env,
+  });
+  const db = options.db ?? (await createTestDb());
+  const gateway = await startGateway(config, {
+    db,
+    logger: createLogger('silent'),
+    metrics: createMetrics({ defaultMetrics: false }),
+    relay: { pollMs: 100, reconcileMs: 200, reconcileAfterMs: 300 },
+    ...options.overrides,
+  });
+  return {
+    gateway,
+    db,
+    config,
+    http: request(gateway.app),
+    async close() {
+      await gateway.queue.obliterate({ force: true }).catch(() => undefined);
+      await gateway.close();
+      if (!options.db) {
+        await db.close();
+      }
+    },
+  };
+}
+
+/** Polls until check() returns a value (not undefined), or fails after timeoutMs. */
+export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 10000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) {
+      return value;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${what}`);
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
