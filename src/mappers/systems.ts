@@ -24,6 +24,12 @@ export const SYSTEM = {
   documentSection: `${CANONICAL_BASE}/CodeSystem/sektorbro-document-section`,
   gatewayTags: `${CANONICAL_BASE}/CodeSystem/sektorbro-tags`,
   messageId: `${CANONICAL_BASE}/NamingSystem/message-id`,
+  /** A whole sector as a consent actor: value health | municipality | employer. */
+  sector: `${CANONICAL_BASE}/NamingSystem/sector`,
+  dataClass: `${CANONICAL_BASE}/CodeSystem/sektorbro-data-class`,
+  purpose: `${CANONICAL_BASE}/CodeSystem/sektorbro-purpose`,
+  actReason: 'http://terminology.hl7.org/CodeSystem/v3-ActReason',
+  resourceTypes: 'http://hl7.org/fhir/resource-types',
   documentId: `${CANONICAL_BASE}/NamingSystem/document-id`,
 } as const;
 
