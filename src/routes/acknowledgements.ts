@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { currentClient } from '../auth/authenticate';
 import { requireJsonBody } from '../http/body';
+import { sendFhir } from '../http/send-fhir';
 import { recordAcknowledgement } from '../intake/acknowledgements';
 import type { Metrics } from '../observability/metrics';
 import type { Db } from '../store/db';
@@ -10,7 +11,7 @@ export function acknowledgementRoutes(deps: { db: Db; metrics: Metrics; onRequeu
   const router = Router();
   router.post('/fhir/\\$process-message', requireJsonBody, async (req, res) => {
     const result = await recordAcknowledgement(deps, currentClient(res), req.body);
-    res.status(200).type('application/fhir+json').send(JSON.stringify(result));
+    sendFhir(res, 200, result);
   });
   return router;
 }

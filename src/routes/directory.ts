@@ -1,9 +1,10 @@
 import type { Bundle, Resource } from 'fhir/r4';
-import { Router, type Response } from 'express';
+import { Router } from 'express';
 import { requireRole } from '../auth/authenticate';
 import { importDirectoryBundle } from '../directory/import-directory';
 import { errors } from '../errors';
 import { requireJsonBody } from '../http/body';
+import { sendFhir } from '../http/send-fhir';
 import type { Db } from '../store/db';
 import { withDatabase } from '../store/unavailable';
 
@@ -75,8 +76,4 @@ function searchSql(type: DirectoryType, query: Record<string, unknown>): { sql: 
     return { sql: `${base} WHERE organization_id = $1 ORDER BY id LIMIT 100`, params: [organization.replace(/^Organization\//, '')] };
   }
   return { sql: `${base} ORDER BY id LIMIT 100`, params: [] };
-}
-
-function sendFhir(res: Response, status: number, body: unknown): void {
-  res.status(status).type('application/fhir+json').send(JSON.stringify(body));
 }

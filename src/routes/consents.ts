@@ -1,0 +1,38 @@
+import { Router } from 'express';
+import { currentClient, requireRole } from '../auth/authenticate';
+import { createConsent, findConsents, readConsent, replaceConsent, withdrawConsent, type ConsentDeps } from '../consent/consent-service';
+import { errors } from '../errors';
+import { requireJsonBody } from '../http/body';
+import { sendFhir } from '../http/send-fhir';
+
+/** FHIR Consent records: POST, GET (read and search), PUT, DELETE (= withdraw, the record stays). */
+export function consentRoutes(deps: ConsentDeps): Router {
+  const router = Router();
+  const roles = requireRole('admin', 'patient', 'hospital', 'gp', 'jobcentre');
+
+  router.post('/fhir/Consent', roles, requireJsonBody, async (req, res) => {
+    const consent = await createConsent(deps, currentClient(res), req.body);
+    res.location(`/fhir/Consent/${consent.id ?? ''}`);
+    sendFhir(res, 201, consent);
+  });
+  router.get('/fhir/Consent/:id', roles, async (req, res) => {
+    sendFhir(res, 200, (await readConsent(deps, currentClient(res), String(req.params.id))).resource);
+  });
+  router.put('/fhir/Consent/:id', roles, requireJsonBody, async (req, res) => {
+    sendFhir(res, 200, await replaceConsent(deps, currentClient(res), String(req.params.id), req.body));
+  });
+  router.delete('/fhir/Consent/:id', roles, async (req, res) => {
+    sendFhir(res, 200, await withdrawConsent(deps, currentClient(res), String(req.params.id)));
+  });
+  router.get('/fhir/Consent', roles, async (req, res) => {
+    const q = (name: string) => {
+      const v = req.query[name];
+      if (v !== undefined && typeof v !== 'string') {
+        throw errors.invalid({ diagnostics: `${name}: give it once`, expression: name });
+      }
+      return v;
+    };
+    sendFhir(res, 200, await findConsents(deps, currentClient(res), { patient: q('patient'), status: q('status'), actor: q('actor') }));
+  });
+  return router;
+}
