@@ -45,12 +45,15 @@ const validateClients = new Ajv({ allErrors: true }).compile<ClientRecord[]>(cli
  * Demo clients for the README walk-through; they exist only outside production and only when no clients
  * file is configured. Their organisations match examples/directory.json.
  */
+/** The fictitious example patient of examples/directory.json. */
+const DEMO_PATIENT_CPR = '0101901234'; // fictitious example CPR, not a real person
+
 export const DEMO_CLIENTS: readonly ClientRecord[] = [
   { id: 'demo-hospital', apiKey: 'demo-hospital-key-0001', role: 'hospital', organization: { system: SYSTEM.sor, value: '265161000016004' } },
   { id: 'demo-gp', apiKey: 'demo-gp-key-000000001', role: 'gp', organization: { system: SYSTEM.sor, value: '481101000016000' } },
   { id: 'demo-jobcentre', apiKey: 'demo-jobcentre-key-01', role: 'jobcentre', organization: { system: SYSTEM.municipality, value: '0101' } },
   { id: 'demo-employer', apiKey: 'demo-employer-key-001', role: 'employer', organization: { system: SYSTEM.cvr, value: '12345678' } },
-  { id: 'demo-patient', apiKey: 'demo-patient-key-0001', role: 'patient', organization: { system: SYSTEM.cpr, value: 'citizen-portal' }, patientCpr: '0101901234' },
+  { id: 'demo-patient', apiKey: 'demo-patient-key-0001', role: 'patient', organization: { system: SYSTEM.cpr, value: 'citizen-portal' }, patientCpr: DEMO_PATIENT_CPR },
   { id: 'demo-admin', apiKey: 'demo-admin-key-000001', role: 'admin', organization: { system: SYSTEM.sor, value: '000000000000000' } },
 ];
 
