@@ -33,6 +33,7 @@ CREATE TABLE messages (
   kind               text NOT NULL,
   status             text NOT NULL,
   sender_client_id   text NOT NULL,
+  sender_role        text NOT NULL,
   sender_org_system  text,
   sender_org_value   text,
   patient_cpr        text,

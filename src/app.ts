@@ -19,6 +19,9 @@ import type { Logger } from './observability/logger';
 import type { Metrics } from './observability/metrics';
 import { acknowledgementRoutes } from './routes/acknowledgements';
 import { capabilityRoutes } from './routes/capability';
+import { consentRoutes } from './routes/consents';
+import { disclosureRoutes } from './routes/disclosures';
+import type { DisclosureGuard } from './consent/disclosure-guard';
 import { directoryRoutes } from './routes/directory';
 import { documentRoutes } from './routes/documents';
 import { messageRoutes } from './routes/messages';
@@ -35,6 +38,7 @@ export interface AppDeps {
   redis: Redis;
   clients: ClientRegistry;
   validator: FhirValidator;
+  guard: DisclosureGuard;
   queues: Queue[];
   registry?: PatientRegistry | undefined;
   /** Starts delivery of newly stored work (wakes the outbox relay). */
@@ -84,12 +88,15 @@ export function createApp(deps: AppDeps): Express {
     metrics: deps.metrics,
     validator: deps.validator,
     registry: deps.registry,
+    guard: deps.guard,
     onAccepted: deps.wakeRelay,
     gatewayEndpoint: `${deps.config.publicBaseUrl}/fhir`,
   };
   app.use(documentRoutes(intake));
   app.use(messageRoutes(deps.db));
   app.use(acknowledgementRoutes({ db: deps.db, metrics: deps.metrics, onRequeued: deps.wakeRelay }));
+  app.use(consentRoutes({ db: deps.db, validator: deps.validator }));
+  app.use(disclosureRoutes(deps.db));
   app.use(directoryRoutes(deps.db));
 
   app.use(notFoundHandler());

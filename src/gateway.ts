@@ -4,6 +4,8 @@ import type { OperationOutcome } from 'fhir/r4';
 import type { Express } from 'express';
 import type { Redis } from 'ioredis';
 import { createApp } from './app';
+import { createDisclosureGuard, type DisclosureGuard } from './consent/disclosure-guard';
+import { consentPreDeliveryCheck } from './consent/pre-delivery-check';
 import { loadClients, type ClientRegistry } from './auth/clients';
 import type { Config } from './config';
 import { importDirectoryBundle } from './directory/import-directory';
@@ -42,6 +44,7 @@ export interface GatewayOverrides {
   metrics?: Metrics;
   clients?: ClientRegistry;
   relay?: Partial<RelayOptions>;
+  guard?: DisclosureGuard;
 }
 
 export async function startGateway(config: Config, overrides: GatewayOverrides = {}): Promise<Gateway> {
@@ -49,6 +52,7 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
   const metrics = overrides.metrics ?? createMetrics();
   const clients = overrides.clients ?? loadClients(config.clientsFile, config.production);
   const validator = getDefaultValidator();
+  const guard = overrides.guard ?? createDisclosureGuard();
   const db = overrides.db ?? (await openDb(config));
   if (config.directoryFile) {
     await loadDirectoryFile(db, config.directoryFile, logger);
@@ -65,7 +69,7 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
   const retry = { attempts: config.delivery.attempts, backoffMs: config.delivery.backoffMs };
   const relay = new OutboxRelay(db, queue, logger, { retry, ...overrides.relay });
   const worker = config.runWorkers
-    ? createDeliveryWorker({ db, logger, metrics, timeoutMs: config.delivery.timeoutMs }, createRedisConnection(config.redisUrl, 'worker'), {
+    ? createDeliveryWorker({ db, logger, metrics, timeoutMs: config.delivery.timeoutMs, preDeliveryCheck: consentPreDeliveryCheck(db, guard) }, createRedisConnection(config.redisUrl, 'worker'), {
         prefix: config.queuePrefix,
         concurrency: config.delivery.concurrency,
       })
@@ -83,6 +87,7 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
     redis: probeConnection,
     clients,
     validator,
+    guard,
     queues: [queue],
     registry: config.registryFhirUrl ? createFhirRegistry(config.registryFhirUrl) : undefined,
     wakeRelay: () => {

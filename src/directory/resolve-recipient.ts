@@ -1,3 +1,4 @@
+import type { Organization } from 'fhir/r4';
 import { errors } from '../errors';
 import type { Queryable } from '../store/db';
 import {
@@ -12,6 +13,7 @@ import type { PatientRegistry } from './registry';
 
 export interface Recipient {
   readonly organizationId: string;
+  readonly organization: Organization;
   readonly sor: string;
   readonly name: string | undefined;
   readonly endpoint: { readonly address: string; readonly connectionType: ConnectionType };
@@ -99,6 +101,7 @@ async function withEndpoint(db: Queryable, org: OrganizationRow, path: string): 
   }
   return {
     organizationId: org.id,
+    organization: org.resource,
     sor: org.sor ?? org.id,
     name: org.name ?? undefined,
     endpoint: { address: endpoint.address, connectionType: endpoint.connection_type as ConnectionType },

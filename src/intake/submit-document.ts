@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { OperationOutcomeIssue } from 'fhir/r4';
+import type { OperationOutcomeIssue, Organization } from 'fhir/r4';
 import type { GatewayClient } from '../auth/clients';
 import type { PatientRegistry } from '../directory/registry';
 import { resolveRecipient } from '../directory/resolve-recipient';
@@ -20,6 +20,9 @@ import { findByIdempotencyKey, insertMessage, type AcceptedResponse } from '../s
 import type { FhirValidator } from '../validation/fhir-validator';
 import { assertValidBody } from '../validation/request-schemas';
 import { withDatabase } from '../store/unavailable';
+import { recordAudit } from '../audit/record-audit';
+import { sectorOfOrganization, sectorOfRole, type DisclosureGuard } from '../consent/disclosure-guard';
+import { disclosureOf } from '../consent/disclosure-of';
 
 /**
  * The intake pipeline shared by every document route: parse → map (pure) → check → resolve the recipient
@@ -35,6 +38,7 @@ export interface IntakeDeps {
   metrics: Metrics;
   validator: FhirValidator;
   registry?: PatientRegistry | undefined;
+  guard: DisclosureGuard;
   /** Called after commit so delivery starts at once. */
   onAccepted: () => void;
   /** MessageHeader.source.endpoint: where recipients post acknowledgements. */
@@ -86,6 +90,7 @@ export async function submitDocument(deps: IntakeDeps, req: SubmitRequest): Prom
   );
 
   const messageId = randomUUID();
+  await assertDisclosurePermitted(deps, req, document.patientCpr, recipient.organization, messageId);
   const messageHeaderId = randomUUID();
   const deliveryId = randomUUID();
   const bundle = buildMessageBundle({
@@ -116,6 +121,7 @@ export async function submitDocument(deps: IntakeDeps, req: SubmitRequest): Prom
           id: messageId,
           kind: req.kind,
           senderClientId: req.client.id,
+          senderRole: req.client.role,
           senderOrg: req.client.organization,
           patientCpr: document.patientCpr,
           messageHeaderId,
@@ -150,6 +156,41 @@ export async function submitDocument(deps: IntakeDeps, req: SubmitRequest): Prom
   deps.logger.info({ messageId, kind: req.kind, client: req.client.id, warnings: warnings.length }, 'message accepted');
   deps.onAccepted();
   return { response, replayed: false };
+}
+
+/**
+ * Consent at intake: a refusal is a 403 that says which consent is missing and nothing else about the
+ * patient, and it is written to the patient's disclosure log like every disclosure.
+ */
+async function assertDisclosurePermitted(deps: IntakeDeps, req: SubmitRequest, patientCpr: string, recipient: Organization, messageId: string): Promise<void> {
+  const recipientId = recipient.identifier?.find((i) => i.system && i.value) ?? { system: '', value: '' };
+  const target = { system: recipientId.system ?? '', value: recipientId.value ?? '' };
+  const decision = await withDatabase(() =>
+    deps.guard.decide(deps.db, patientCpr, disclosureOf(req.kind, sectorOfRole(req.client.role), sectorOfOrganization(recipient), target)),
+  );
+  if (decision.permit) {
+    return;
+  }
+  await withDatabase(() =>
+    deps.db.transaction((tx) =>
+      recordAudit(tx, {
+        action: 'refused',
+        messageKind: req.kind,
+        messageId,
+        sender: { clientId: req.client.id, organization: req.client.organization },
+        recipient: { ...target, name: recipient.name },
+        patientCpr,
+        consent: decision.consent,
+        dataClasses: [req.kind],
+        reason: `refused at intake: ${decision.reason}`,
+      }),
+    ),
+  );
+  deps.metrics.intake.inc({ kind: req.kind, outcome: 'refused' });
+  throw errors.forbidden(
+    decision.consent ? `consent: the patient has denied this disclosure to ${target.value}` : `consent: ${decision.reason}`,
+    decision.consent ? 'consent-denied' : 'consent-missing',
+  );
 }
 
 function mapInput(deps: IntakeDeps, req: SubmitRequest, ctx: MappingContext): ClinicalDocument {

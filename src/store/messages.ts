@@ -28,6 +28,7 @@ export interface NewMessage {
   id: string;
   kind: string;
   senderClientId: string;
+  senderRole: string;
   senderOrg: { system: string; value: string };
   patientCpr: string | undefined;
   messageHeaderId: string;
@@ -40,10 +41,10 @@ export interface NewMessage {
 /** Stores the message, its deliveries and their outbox entries: call inside one transaction. */
 export async function insertMessage(tx: Queryable, m: NewMessage): Promise<void> {
   await tx.query(
-    `INSERT INTO messages (id, kind, status, sender_client_id, sender_org_system, sender_org_value, patient_cpr,
+    `INSERT INTO messages (id, kind, status, sender_client_id, sender_role, sender_org_system, sender_org_value, patient_cpr,
        message_header_id, idempotency_key, request_hash, response)
-     VALUES ($1, $2, 'accepted', $3, $4, $5, $6, $7, $8, $9, $10::jsonb)`,
-    [m.id, m.kind, m.senderClientId, m.senderOrg.system, m.senderOrg.value, m.patientCpr ?? null, m.messageHeaderId, m.idempotencyKey ?? null, m.requestHash, json(m.response)],
+     VALUES ($1, $2, 'accepted', $3, $11, $4, $5, $6, $7, $8, $9, $10::jsonb)`,
+    [m.id, m.kind, m.senderClientId, m.senderOrg.system, m.senderOrg.value, m.patientCpr ?? null, m.messageHeaderId, m.idempotencyKey ?? null, m.requestHash, json(m.response), m.senderRole],
   );
   for (const d of m.deliveries) {
     await tx.query(
@@ -200,6 +201,7 @@ export interface DeliveryWork {
   messageHeaderId: string;
   patientCpr: string | null;
   senderClientId: string;
+  senderRole: string;
   senderOrg: { system: string; value: string };
   acceptedAt: Date;
   bundle: Bundle;
@@ -219,17 +221,17 @@ async function loadDeliveryWorkWhere(db: Queryable, where: string, params: unkno
   const rows = await db.query<{
     id: string; message_id: string; kind: string; status: DeliveryStatus; attempts: number; endpoint_address: string;
     connection_type: string; recipient_sor: string; message_header_id: string; patient_cpr: string | null;
-    sender_client_id: string; sender_org_system: string | null; sender_org_value: string | null; created_at: Date; bundle: Bundle;
+    sender_client_id: string; sender_role: string; sender_org_system: string | null; sender_org_value: string | null; created_at: Date; bundle: Bundle;
   }>(
     `SELECT d.id, d.message_id, m.kind, d.status, d.attempts, d.endpoint_address, d.connection_type, d.recipient_sor,
-            m.message_header_id, m.patient_cpr, m.sender_client_id, m.sender_org_system, m.sender_org_value, m.created_at, d.bundle
+            m.message_header_id, m.patient_cpr, m.sender_client_id, m.sender_role, m.sender_org_system, m.sender_org_value, m.created_at, d.bundle
        FROM deliveries d JOIN messages m ON m.id = d.message_id WHERE ${where}`,
     params,
   );
   return rows.map((r) => ({
         id: r.id, messageId: r.message_id, kind: r.kind, status: r.status, attempts: r.attempts, endpointAddress: r.endpoint_address,
         connectionType: r.connection_type, recipientSor: r.recipient_sor, messageHeaderId: r.message_header_id,
-        patientCpr: r.patient_cpr, senderClientId: r.sender_client_id,
+        patientCpr: r.patient_cpr, senderClientId: r.sender_client_id, senderRole: r.sender_role,
         senderOrg: { system: r.sender_org_system ?? '', value: r.sender_org_value ?? '' }, acceptedAt: r.created_at, bundle: r.bundle,
   }));
 }

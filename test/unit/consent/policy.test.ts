@@ -25,7 +25,10 @@ function consent(provision: ConsentProvision, status: Consent['status'] = 'activ
     provision,
   };
 }
-const actor = (id: { system: string; value: string }) => ({ reference: { identifier: id } });
+const actor = (id: { system: string; value: string }) => ({
+  role: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'IRCP' }] },
+  reference: { identifier: id },
+});
 const purpose = (code: string) => ({ system: SYSTEM.purpose, code });
 const klass = (code: string) => ({ system: SYSTEM.dataClass, code });
 
