@@ -1,6 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Bundle, MessageHeader, OperationOutcome } from 'fhir/r4';
+import { randomUUID } from 'node:crypto';
+import type { Bundle, MessageHeader } from 'fhir/r4';
+import { buildAcknowledgement } from '../src/mappers/message/acknowledgement';
 
 /**
  * A stand-in for a GP system's FHIR endpoint, on loopback: it takes `POST /$process-message` and
@@ -103,7 +105,7 @@ export async function startMessageReceiver(options: { port?: number; behaviour?:
         }
       }
       if (behaviour.kind === 'ack') {
-        res.writeHead(200, { 'content-type': 'application/fhir+json' }).end(JSON.stringify(acknowledgement(bundle, behaviour.code)));
+        res.writeHead(200, { 'content-type': 'application/fhir+json' }).end(JSON.stringify(buildAcknowledgement(bundle, behaviour.code, { now: new Date(), newId: randomUUID, gatewayEndpoint: receiver.url }, `receiver answered ${behaviour.code}`)));
       } else if (behaviour.kind === 'empty') {
         res.writeHead(behaviour.status).end();
       } else {
@@ -114,44 +116,4 @@ export async function startMessageReceiver(options: { port?: number; behaviour?:
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   (receiver as { url: string }).url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return receiver;
-}
-
-/** A minimal MedCom-shaped acknowledgement of a received message. */
-function acknowledgement(message: Bundle, code: 'ok' | 'transient-error' | 'fatal-error'): Bundle {
-  const header = message.entry?.[0]?.resource as MessageHeader | undefined;
-  const outcomeId = 'oo-1';
-  return {
-    resourceType: 'Bundle',
-    id: `ack-${header?.id ?? 'unknown'}`,
-    type: 'message',
-    timestamp: new Date().toISOString(),
-    entry: [
-      {
-        fullUrl: 'urn:uuid:ack-header',
-        resource: <MessageHeader>{
-          resourceType: 'MessageHeader',
-          id: 'ack-header',
-          eventCoding: { system: 'http://sektorbro.dk/fhir/CodeSystem/sektorbro-message-events', code: 'acknowledgement' },
-          source: { endpoint: 'http://127.0.0.1/receiver' },
-          response: {
-            identifier: header?.id ?? 'unknown',
-            code,
-            ...(code === 'ok' ? {} : { details: { reference: `urn:uuid:${outcomeId}` } }),
-          },
-        },
-      },
-      ...(code === 'ok'
-        ? []
-        : [
-            {
-              fullUrl: `urn:uuid:${outcomeId}`,
-              resource: <OperationOutcome>{
-                resourceType: 'OperationOutcome',
-                id: outcomeId,
-                issue: [{ severity: 'error', code: code === 'fatal-error' ? 'invalid' : 'transient', diagnostics: `receiver answered ${code}` }],
-              },
-            },
-          ]),
-    ],
-  };
 }

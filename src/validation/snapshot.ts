@@ -41,12 +41,12 @@ export function buildSnapshot(profile: StructureDefinition, base: StructureDefin
     }
     for (const key of MERGED_KEYS) {
       if (diff[key] !== undefined) {
-        (target as Record<string, unknown>)[key] = structuredClone(diff[key]);
+        (target as unknown as Record<string, unknown>)[key] = structuredClone(diff[key]);
       }
     }
     for (const [key, value] of Object.entries(diff)) {
       if (key.startsWith('fixed') || key.startsWith('pattern')) {
-        (target as Record<string, unknown>)[key] = structuredClone(value);
+        (target as unknown as Record<string, unknown>)[key] = structuredClone(value);
       }
     }
     if (diff.constraint) {

@@ -1,0 +1,103 @@
+import type { Bundle, MessageHeader, Organization, Provenance, Resource } from 'fhir/r4';
+import { compositionEntry, type ClinicalDocument } from '../clinical-document';
+import type { MappingContext } from '../context';
+import { narrative } from '../narrative';
+import { PROFILE, entry, type Entry } from '../native-parts';
+import { SYSTEM } from '../systems';
+
+/**
+ * Wraps a document in a message Bundle shaped like MedCom's FHIR messages, so it can become one when MedCom
+ * profiles exist for it: MessageHeader first (stable id across retries, event code, primary destination,
+ * sender, source.endpoint for acknowledgements, focus on the Composition), the document's resources, the
+ * sender and receiver organisations, and a Provenance of the new message.
+ */
+export type MessageEvent = 'discharge-letter' | 'clinical-document' | 'admission-notification' | 'discharge-notification';
+
+export const MEDCOM = {
+  destinationUse: 'http://medcomfhir.dk/ig/messaging/StructureDefinition/medcom-messaging-destinationUseExtension',
+  destinationUseSystem: 'http://medcomfhir.dk/ig/terminology/CodeSystem/medcom-messaging-destinationUse',
+  activityCodes: 'http://medcomfhir.dk/ig/terminology/CodeSystem/medcom-messaging-activityCodes',
+} as const;
+
+const EVENT_DISPLAY: Record<MessageEvent, string> = {
+  'discharge-letter': 'Discharge letter',
+  'clinical-document': 'Clinical document for the own GP',
+  'admission-notification': 'Admission notification',
+  'discharge-notification': 'Discharge notification',
+};
+
+export interface MessageParty {
+  sor: string;
+  name?: string | undefined;
+}
+
+export interface BuildMessageArgs {
+  /** The document (focus: its Composition), or a focus resource with its companions (notifications). */
+  document: Pick<ClinicalDocument, 'entries'> & { focus?: Entry };
+  event: MessageEvent;
+  messageHeaderId: string;
+  bundleId: string;
+  sender: MessageParty;
+  receiver: MessageParty & { endpointAddress: string };
+  ctx: MappingContext;
+}
+
+export function buildMessageBundle(args: BuildMessageArgs): Bundle {
+  const { document, ctx } = args;
+  const focus = document.focus ?? compositionEntry(document as ClinicalDocument);
+  const sender = findOrganization(document.entries, args.sender.sor) ?? organization(args.sender, ctx);
+  const receiver = findOrganization(document.entries, args.receiver.sor) ?? organization(args.receiver, ctx);
+  const header = entry<MessageHeader>({
+    resourceType: 'MessageHeader',
+    id: args.messageHeaderId,
+    meta: { profile: [PROFILE.messageHeader] },
+    text: narrative(`${EVENT_DISPLAY[args.event]} fra ${args.sender.name ?? `SOR ${args.sender.sor}`} til ${args.receiver.name ?? `SOR ${args.receiver.sor}`}`),
+    eventCoding: { system: SYSTEM.messageEvents, code: args.event, display: EVENT_DISPLAY[args.event] },
+    destination: [
+      {
+        extension: [{ url: MEDCOM.destinationUse, valueCoding: { system: MEDCOM.destinationUseSystem, code: 'primary' } }],
+        endpoint: args.receiver.endpointAddress,
+        receiver: { reference: receiver.fullUrl, ...(args.receiver.name ? { display: args.receiver.name } : {}) },
+      },
+    ],
+    sender: { reference: sender.fullUrl },
+    source: { name: 'Sektorbro', software: 'Sektorbro gateway', endpoint: ctx.gatewayEndpoint },
+    focus: [{ reference: focus.fullUrl }],
+  });
+  const provenance = entry<Provenance>({
+    resourceType: 'Provenance',
+    id: ctx.newId(),
+    text: narrative(`Ny meddelelse (new message) afsendt ${ctx.now.toISOString()}`),
+    target: [{ reference: header.fullUrl }],
+    recorded: ctx.now.toISOString(),
+    activity: { coding: [{ system: MEDCOM.activityCodes, code: 'new-message' }] },
+    agent: [{ who: { reference: sender.fullUrl } }],
+  });
+  const extra = [sender, receiver].filter((o) => !document.entries.includes(o));
+  return {
+    resourceType: 'Bundle',
+    id: args.bundleId,
+    meta: { profile: [PROFILE.message] },
+    type: 'message',
+    timestamp: ctx.now.toISOString(),
+    entry: [header, ...document.entries, ...dedupe(extra), provenance],
+  };
+}
+
+function organization(party: MessageParty, ctx: MappingContext): Entry<Organization> {
+  return entry<Organization>({
+    resourceType: 'Organization',
+    id: ctx.newId(),
+    text: narrative(party.name ?? 'Organisation', `SOR ${party.sor}`),
+    identifier: [{ system: SYSTEM.sor, value: party.sor }],
+    ...(party.name ? { name: party.name } : {}),
+  });
+}
+
+function findOrganization(entries: Entry[], sor: string): Entry | undefined {
+  return entries.find((e) => e.resource.resourceType === 'Organization' && (e.resource as Organization).identifier?.some((i) => i.system === SYSTEM.sor && i.value === sor));
+}
+
+function dedupe(entries: Array<Entry<Resource>>): Array<Entry<Resource>> {
+  return entries.filter((e, i) => entries.findIndex((o) => o.fullUrl === e.fullUrl) === i);
+}
