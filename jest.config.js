@@ -10,7 +10,8 @@ const common = {
 module.exports = {
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
-    // A gateway under test starts an embedded PostgreSQL and indexes the FHIR definitions: seconds, not ms.
-    { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.test.ts'], testTimeout: 60000 },
+    { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.test.ts'] },
   ],
+  // A gateway under test starts an embedded PostgreSQL and indexes the FHIR definitions: seconds, not ms.
+  testTimeout: 60000,
 };

@@ -68,8 +68,10 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
   const queue = createDeliveryQueue(queueConnection, config.queuePrefix);
   const retry = { attempts: config.delivery.attempts, backoffMs: config.delivery.backoffMs };
   const relay = new OutboxRelay(db, queue, logger, { retry, ...overrides.relay });
-  const worker = config.runWorkers
-    ? createDeliveryWorker({ db, logger, metrics, timeoutMs: config.delivery.timeoutMs, preDeliveryCheck: consentPreDeliveryCheck(db, guard) }, createRedisConnection(config.redisUrl, 'worker'), {
+  // BullMQ does not close a connection it was given, so the gateway keeps each one to quit it itself.
+  const workerConnection = config.runWorkers ? createRedisConnection(config.redisUrl, 'worker') : undefined;
+  const worker = workerConnection
+    ? createDeliveryWorker({ db, logger, metrics, timeoutMs: config.delivery.timeoutMs, preDeliveryCheck: consentPreDeliveryCheck(db, guard) }, workerConnection, {
         prefix: config.queuePrefix,
         concurrency: config.delivery.concurrency,
       })
@@ -115,7 +117,9 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
         // Worker.close waits for active jobs; a job cut short stays in Redis and runs again elsewhere.
         await worker?.close();
         await queue.close();
-        await Promise.all([queueConnection.quit().catch(() => undefined), probeConnection.quit().catch(() => undefined)]);
+        await Promise.all(
+          [queueConnection, probeConnection, workerConnection].map((c) => c?.quit().catch(() => undefined)),
+        );
         if (!overrides.db) {
           await db.close();
         }
