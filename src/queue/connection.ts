@@ -7,7 +7,8 @@ import IORedis, { type Redis } from 'ioredis';
 export function createRedisConnection(url: string, purpose: 'worker' | 'probe'): Redis {
   return new IORedis(url, {
     maxRetriesPerRequest: purpose === 'worker' ? null : 1,
-    enableOfflineQueue: purpose === 'worker',
+    // The probe queues while (re)connecting: readiness has its own 2 s limit and should not fail a fresh start.
+    enableOfflineQueue: true,
     lazyConnect: false,
     connectTimeout: 5000,
   });

@@ -163,8 +163,9 @@ describe('delivery to a third-party FHIR REST endpoint (nock)', () => {
       .reply(500)
       .put(/\/fhir\/Bundle\/[0-9a-f-]+$/)
       .reply(201, (_uri, body) => {
-        bodies.push(body as Bundle);
-        return body as Bundle;
+        const bundle = (typeof body === 'string' ? JSON.parse(body) : body) as Bundle;
+        bodies.push(bundle);
+        return bundle;
       });
     const res = await t.http.post('/discharge-letters').set('Authorization', `Bearer ${KEY.hospital}`).send(nativeLetter());
     expect(res.status).toBe(202);
