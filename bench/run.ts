@@ -44,7 +44,7 @@ async function openDb() {
   }
   const db = await openPgliteDb(undefined);
   await migrate(db);
-  return { db, drop: async () => undefined };
+  return { db, drop: () => Promise.resolve() };
 }
 
 async function bullmqCeiling(concurrency: number, jobs: number): Promise<number> {
@@ -54,9 +54,10 @@ async function bullmqCeiling(concurrency: number, jobs: number): Promise<number>
   let done = 0;
   let finish: () => void = () => undefined;
   const finished = new Promise<void>((resolve) => { finish = resolve; });
-  const worker = new Worker('raw', async () => {
+  const worker = new Worker('raw', () => {
     done += 1;
     if (done === jobs) { finish(); }
+    return Promise.resolve();
   }, { connection: new IORedis(redisUrl, { maxRetriesPerRequest: null }), prefix, concurrency: Math.max(concurrency, 1) });
   const started = performance.now();
   let next = 0;
@@ -116,8 +117,8 @@ async function main(): Promise<void> {
       result.latency.p50.toFixed(1).padStart(13),
       result.latency.p99.toFixed(1).padStart(13),
       (accepted / deliveredSeconds).toFixed(0).padStart(11),
-      Number(rows[0]?.p50 ?? 0).toFixed(1).padStart(10),
-      Number(rows[0]?.p99 ?? 0).toFixed(1).padStart(10),
+      (rows[0]?.p50 ?? 0).toFixed(1).padStart(10),
+      (rows[0]?.p99 ?? 0).toFixed(1).padStart(10),
       String(result.non2xx).padStart(7),
       ceiling.toFixed(0).padStart(21),
     ].join(' | '));

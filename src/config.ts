@@ -105,26 +105,26 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     });
     throw new ConfigError(problems);
   }
-  const port = raw.PORT as number;
+  const port = raw.PORT;
   return Object.freeze({
     port,
-    publicBaseUrl: (raw.PUBLIC_BASE_URL as string | undefined)?.replace(/\/$/, '') ?? `http://localhost:${port}`,
-    redisUrl: raw.REDIS_URL as string,
-    databaseUrl: raw.DATABASE_URL as string | undefined,
-    dataDir: raw.DATA_DIR as string,
-    clientsFile: raw.GATEWAY_CLIENTS_FILE as string | undefined,
-    directoryFile: raw.DIRECTORY_FILE as string | undefined,
-    registryFhirUrl: raw.REGISTRY_FHIR_URL as string | undefined,
-    logLevel: raw.LOG_LEVEL as Config['logLevel'],
+    publicBaseUrl: (raw.PUBLIC_BASE_URL)?.replace(/\/$/, '') ?? `http://localhost:${port}`,
+    redisUrl: raw.REDIS_URL,
+    databaseUrl: raw.DATABASE_URL,
+    dataDir: raw.DATA_DIR,
+    clientsFile: raw.GATEWAY_CLIENTS_FILE,
+    directoryFile: raw.DIRECTORY_FILE,
+    registryFhirUrl: raw.REGISTRY_FHIR_URL,
+    logLevel: raw.LOG_LEVEL,
     production: raw.NODE_ENV === 'production',
-    maxBodyBytes: raw.MAX_BODY_BYTES as number,
+    maxBodyBytes: raw.MAX_BODY_BYTES,
     delivery: Object.freeze({
-      attempts: raw.DELIVERY_ATTEMPTS as number,
-      backoffMs: raw.DELIVERY_BACKOFF_MS as number,
-      timeoutMs: raw.DELIVERY_TIMEOUT_MS as number,
-      concurrency: raw.WORKER_CONCURRENCY as number,
+      attempts: raw.DELIVERY_ATTEMPTS,
+      backoffMs: raw.DELIVERY_BACKOFF_MS,
+      timeoutMs: raw.DELIVERY_TIMEOUT_MS,
+      concurrency: raw.WORKER_CONCURRENCY,
     }),
-    queuePrefix: raw.QUEUE_PREFIX as string,
-    runWorkers: raw.RUN_WORKERS as boolean,
+    queuePrefix: raw.QUEUE_PREFIX,
+    runWorkers: raw.RUN_WORKERS,
   });
 }

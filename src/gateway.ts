@@ -118,7 +118,7 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
         await worker?.close();
         await queue.close();
         await Promise.all(
-          [queueConnection, probeConnection, workerConnection].map((c) => c?.quit().catch(() => undefined)),
+          [queueConnection, probeConnection, workerConnection].filter((c) => c !== undefined).map((c) => c.quit().catch(() => undefined)),
         );
         if (!overrides.db) {
           await db.close();

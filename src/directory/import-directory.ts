@@ -97,7 +97,7 @@ function checkEntry(entry: BundleEntry, index: number): IssueInput | undefined {
     return { diagnostics: `entry[${index}] has no resource`, expression: at };
   }
   if (!(TYPE_ORDER as readonly string[]).includes(resource.resourceType)) {
-    return { diagnostics: `entry[${index}]: only Organization, Endpoint and Patient can be loaded, not ${String(resource.resourceType)}`, expression: `${at}.resourceType` };
+    return { diagnostics: `entry[${index}]: only Organization, Endpoint and Patient can be loaded, not ${resource.resourceType}`, expression: `${at}.resourceType` };
   }
   if (resource.id !== undefined && !FHIR_ID.test(resource.id)) {
     return { diagnostics: `entry[${index}]: id "${resource.id}" is not a valid FHIR id`, expression: `${at}.id` };

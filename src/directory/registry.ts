@@ -22,7 +22,7 @@ export function createFhirRegistry(baseUrl: string, timeoutMs = 5000): PatientRe
       controller.abort();
     }, timeoutMs);
     try {
-      return await run({ signal: controller.signal } as RequestInit);
+      return await run({ signal: controller.signal });
     } catch (e) {
       const failure = normalizeUpstreamError(e);
       throw errors.unavailable(`the patient registry could not be asked: ${failure.message}`, e);

@@ -47,7 +47,7 @@ function toGatewayError(err: unknown): GatewayError {
       return errors.tooLarge(`body: larger than the limit of ${String(e.limit)} bytes`);
     case 'encoding.unsupported':
     case 'charset.unsupported':
-      return errors.unsupportedMediaType(`body: unsupported charset or encoding ${String(e.charset ?? '')}`.trim());
+      return errors.unsupportedMediaType(`body: unsupported charset or encoding ${typeof e.charset === 'string' ? e.charset : ''}`.trim());
     case 'request.aborted':
       return errors.invalid({ diagnostics: 'body: the request was aborted before it was complete', reason: 'aborted' });
     default:

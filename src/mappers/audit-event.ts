@@ -37,7 +37,7 @@ const OUTCOME: Record<DisclosureAuditInput['action'], AuditEvent['outcome']> = {
   discarded: '4',
 };
 
-export const AUDIT_ACTION_SYSTEM = `${SYSTEM.gatewayTags.replace('sektorbro-tags', 'sektorbro-audit-actions')}`;
+export const AUDIT_ACTION_SYSTEM = SYSTEM.gatewayTags.replace('sektorbro-tags', 'sektorbro-audit-actions');
 
 export function buildDisclosureAuditEvent(input: DisclosureAuditInput): AuditEvent {
   const entity: AuditEventEntity[] = [];

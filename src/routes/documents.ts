@@ -1,4 +1,4 @@
-import { Router } from 'express';
+import { Router, type Request, type Response } from 'express';
 import { currentClient, requireRole } from '../auth/authenticate';
 import { inputFormat, requireJsonBody } from '../http/body';
 import { submitDocument, type DocumentKind, type IntakeDeps } from '../intake/submit-document';
@@ -7,7 +7,7 @@ import { errors } from '../errors';
 /** POST /discharge-letters and POST /send-to-own-gp: the same intake pipeline, different document kinds. */
 export function documentRoutes(deps: IntakeDeps): Router {
   const router = Router();
-  const handle = (kind: DocumentKind) => async (req: import('express').Request, res: import('express').Response) => {
+  const handle = (kind: DocumentKind) => async (req: Request, res: Response) => {
     const key = req.get('idempotency-key');
     if (key !== undefined && !/^[\x21-\x7e]{1,200}$/.test(key)) {
       throw errors.invalid({ diagnostics: 'Idempotency-Key: 1 to 200 visible ASCII characters', expression: 'Idempotency-Key', reason: 'bad-idempotency-key' });

@@ -14,7 +14,7 @@ export function messageRoutes(db: Db): Router {
 
   router.get('/messages/:id', async (req, res) => {
     const client = currentClient(res);
-    const id = String(req.params.id);
+    const id = req.params.id;
     const tracking = UUID.test(id) ? await withDatabase(() => getMessageTracking(db, id)) : undefined;
     // Another client's message is reported as absent, not forbidden: its existence is not theirs to know.
     if (!tracking || (client.role !== 'admin' && tracking.sender.clientId !== client.id)) {

@@ -24,7 +24,7 @@ export function operationsRoutes(deps: { db: Db; redis: Redis; metrics: Metrics;
   router.get('/metrics', async (_req, res) => {
     await Promise.all(
       deps.queues.map(async (queue) => {
-        const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed').catch(() => ({}) as Record<string, number>);
+        const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed').catch(() => ({}));
         for (const [state, value] of Object.entries(counts)) {
           deps.metrics.queueDepth.set({ queue: queue.name, state }, value);
         }

@@ -81,10 +81,10 @@ export function createFhirValidator(options: { profilesDir?: string } = {}): Fhi
 
   const run = (resource: unknown, profile?: StructureDefinition): OperationOutcomeIssue[] => {
     try {
-      return normalise(validateResource(resource as never, profile ? { profile: profile as never } : undefined) as OperationOutcomeIssue[]);
+      return normalise(validateResource(resource, profile ? { profile: profile as never } : undefined) as OperationOutcomeIssue[]);
     } catch (e) {
       if (e instanceof OperationOutcomeError) {
-        return normalise(e.outcome.issue as OperationOutcomeIssue[]);
+        return normalise((e as unknown as { outcome: { issue: OperationOutcomeIssue[] } }).outcome.issue);
       }
       return [{ severity: 'error', code: 'invalid', diagnostics: `not a FHIR resource: ${(e as Error).message}` }];
     }

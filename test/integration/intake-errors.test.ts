@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Response } from 'supertest';
+import type { NativeDischargeLetter } from '../../src/mappers/native-types';
 import { startMessageReceiver, type MessageReceiver } from '../../scripts/fhir-message-receiver';
 import {
   NO_ENDPOINT_GP_SOR,
@@ -10,7 +12,7 @@ import {
 import { KEY, startTestGateway, type TestGateway } from '../helpers/test-gateway';
 
 /** Every error is an OperationOutcome naming the field and the problem, and nothing half-stored remains. */
-const nativeLetter = () => JSON.parse(readFileSync(join(__dirname, '../fixtures/discharge-letter.native.json'), 'utf8')) as Record<string, any>;
+const nativeLetter = () => JSON.parse(readFileSync(join(__dirname, '../fixtures/discharge-letter.native.json'), 'utf8')) as NativeDischargeLetter & Record<string, unknown>;
 
 describe('intake errors and authorisation', () => {
   let gp: MessageReceiver;
@@ -30,7 +32,7 @@ describe('intake errors and authorisation', () => {
   const post = (body: unknown, key = KEY.hospital, type = 'application/json') =>
     t.http.post('/discharge-letters').set('Authorization', `Bearer ${key}`).set('Content-Type', type).send(typeof body === 'string' ? body : JSON.stringify(body));
 
-  const expectOutcome = (res: { status: number; body: any; headers: Record<string, string> }, status: number, text: RegExp) => {
+  const expectOutcome = (res: Response, status: number, text: RegExp) => {
     expect(res.status).toBe(status);
     expect(res.headers['content-type']).toMatch(/application\/fhir\+json/);
     expect(res.body.resourceType).toBe('OperationOutcome');
@@ -63,7 +65,7 @@ describe('intake errors and authorisation', () => {
 
   it('names a missing required field', async () => {
     const letter = nativeLetter();
-    delete letter.author;
+    delete (letter as Partial<NativeDischargeLetter>).author;
     expectOutcome(await post(letter), 400, /author/);
   });
 

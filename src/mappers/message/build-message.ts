@@ -1,4 +1,4 @@
-import type { Bundle, MessageHeader, Organization, Provenance, Resource } from 'fhir/r4';
+import type { Bundle, MessageHeader, Organization, Provenance } from 'fhir/r4';
 import { compositionEntry, type ClinicalDocument } from '../clinical-document';
 import type { MappingContext } from '../context';
 import { narrative } from '../narrative';
@@ -98,6 +98,6 @@ function findOrganization(entries: Entry[], sor: string): Entry | undefined {
   return entries.find((e) => e.resource.resourceType === 'Organization' && (e.resource as Organization).identifier?.some((i) => i.system === SYSTEM.sor && i.value === sor));
 }
 
-function dedupe(entries: Array<Entry<Resource>>): Array<Entry<Resource>> {
+function dedupe(entries: Array<Entry>): Array<Entry> {
   return entries.filter((e, i) => entries.findIndex((o) => o.fullUrl === e.fullUrl) === i);
 }
