@@ -10,7 +10,7 @@ import type { NativeClinicalDocument, NativeDischargeLetter } from '../../src/ma
 import { testContext } from './mapping-context';
 
 const root = join(__dirname, '..', '..');
-const read = <T>(file: string) => JSON.parse(readFileSync(join(root, file), 'utf8')) as T;
+const read = (file: string): unknown => JSON.parse(readFileSync(join(root, file), 'utf8'));
 const parties = {
   sender: { sor: '265161000016004', name: 'Psykiatrisk Center Demo, Afsnit P3' },
   receiver: { sor: '481101000016000', name: 'Lægerne på Torvet', endpointAddress: 'http://localhost:8090' },
@@ -19,12 +19,12 @@ const parties = {
 /** Every kind of message the gateway emits, built by the mappers with a fixed clock and ids. */
 export function profileExamples(): Record<string, Bundle> {
   const ctx = testContext();
-  const letter = mapNativeDischargeLetter(read<NativeDischargeLetter>('examples/discharge-letter.json'), ctx);
-  const incompleteInput = read<NativeDischargeLetter>('examples/discharge-letter.json');
+  const letter = mapNativeDischargeLetter(read('examples/discharge-letter.json') as NativeDischargeLetter, ctx);
+  const incompleteInput = read('examples/discharge-letter.json') as NativeDischargeLetter;
   delete incompleteInput.followUp;
   delete incompleteInput.contact;
   const incomplete = mapNativeDischargeLetter(incompleteInput, ctx);
-  const note = mapNativeClinicalDocument(read<NativeClinicalDocument>('examples/progress-note.json'), ctx);
+  const note = mapNativeClinicalDocument(read('examples/progress-note.json') as NativeClinicalDocument, ctx);
   const message = buildMessageBundle({ document: letter, event: 'discharge-letter', messageHeaderId: 'a0000000-0000-4000-8000-000000000001', bundleId: 'b0000000-0000-4000-8000-000000000001', ...parties, ctx });
   return {
     'discharge-letter-message': message,
