@@ -91,6 +91,7 @@ export function createApp(deps: AppDeps): Express {
     guard: deps.guard,
     onAccepted: deps.wakeRelay,
     gatewayEndpoint: `${deps.config.publicBaseUrl}/fhir`,
+    validateOutput: deps.config.validateOutput,
   };
   app.use(documentRoutes(intake));
   app.use(messageRoutes(deps.db));

@@ -30,6 +30,12 @@ export interface Config {
   };
   /** Prefix of every Redis key the gateway's queues use, so several gateways (or test runs) can share a Redis. */
   readonly queuePrefix: string;
+  /**
+   * Which outgoing messages are validated against the profiles at run time: those built from senders' FHIR
+   * (whose content the gateway does not control), all, or none. Native input is mapped by code whose output
+   * the test suite validates, and validation costs ~70 ms of CPU per letter.
+   */
+  readonly validateOutput: 'fhir-input' | 'always' | 'never';
   /** Whether this process runs the relay and delivery workers (false for an intake-only replica). */
   readonly runWorkers: boolean;
 }
@@ -52,6 +58,7 @@ interface RawEnv {
   WORKER_CONCURRENCY: number;
   QUEUE_PREFIX: string;
   RUN_WORKERS: boolean;
+  VALIDATE_OUTPUT: Config['validateOutput'];
 }
 
 const schema = {
@@ -74,6 +81,7 @@ const schema = {
     WORKER_CONCURRENCY: { type: 'integer', minimum: 1, maximum: 1000, default: 32 },
     QUEUE_PREFIX: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,40}$', default: 'sektorbro' },
     RUN_WORKERS: { type: 'boolean', default: true },
+    VALIDATE_OUTPUT: { enum: ['fhir-input', 'always', 'never'], default: 'fhir-input' },
   },
   required: ['PORT', 'REDIS_URL', 'DATA_DIR', 'LOG_LEVEL'],
 } as const;
@@ -126,5 +134,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     }),
     queuePrefix: raw.QUEUE_PREFIX,
     runWorkers: raw.RUN_WORKERS,
+    validateOutput: raw.VALIDATE_OUTPUT,
   });
 }

@@ -41,6 +41,7 @@ export interface IntakeDeps {
   guard: DisclosureGuard;
   /** Called after commit so delivery starts at once. */
   onAccepted: () => void;
+  validateOutput: 'fhir-input' | 'always' | 'never';
   /** MessageHeader.source.endpoint: where recipients post acknowledgements. */
   gatewayEndpoint: string;
 }
@@ -102,7 +103,8 @@ export async function submitDocument(deps: IntakeDeps, req: SubmitRequest): Prom
     receiver: { sor: recipient.sor, name: recipient.name, endpointAddress: recipient.endpoint.address },
     ctx,
   });
-  const problems = deps.validator.validate(bundle).filter((i) => i.severity === 'error' || i.severity === 'fatal');
+  const check = deps.validateOutput === 'always' || (deps.validateOutput === 'fhir-input' && req.format === 'fhir');
+  const problems = check ? deps.validator.validate(bundle).filter((i) => i.severity === 'error' || i.severity === 'fatal') : [];
   if (problems.length > 0) {
     throw errors.unprocessable(
       ...problems.slice(0, 20).map((p) => ({

@@ -32,6 +32,7 @@ export async function startTestGateway(options: { env?: Record<string, string>; 
     DELIVERY_TIMEOUT_MS: '2000',
     REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
     PUBLIC_BASE_URL: 'http://gateway.test',
+    VALIDATE_OUTPUT: 'always',
     ...options.env,
   });
   const db = options.db ?? (await createTestDb());

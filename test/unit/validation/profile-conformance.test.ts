@@ -55,7 +55,7 @@ describe('profile conformance', () => {
     ['an event code outside the gateway CodeSystem', (b) => { (b.entry?.[0]?.resource as MessageHeader).eventCoding = { system: 'http://example.org', code: 'x' }; }, /event\[x\].*pattern/],
     ['a MessageHeader without sender', (b) => { delete (b.entry?.[0]?.resource as MessageHeader).sender; }, /sender: Missing required property/],
     ['a message without its MessageHeader first', (b) => { b.entry?.reverse(); }, /bdl-12/],
-    ['a patient without CPR', (b) => { const p = b.entry?.find((e) => e.resource?.resourceType === 'Patient')?.resource as { identifier: unknown[] }; p.identifier = [{ system: 'urn:oid:1.2.208.176.1.2', value: '12' }]; }, /sb-pat-1/],
+    ['a patient without CPR', (b) => { const p = b.entry?.find((e) => e.resource?.resourceType === 'Patient')?.resource as unknown as { identifier: unknown[] }; p.identifier = [{ system: 'urn:oid:1.2.208.176.1.2', value: '12' }]; }, /sb-pat-1/],
     ['a medication without change status', (b) => { const m = b.entry?.find((e) => e.resource?.resourceType === 'MedicationStatement')?.resource as { extension?: unknown }; delete m.extension; }, /sb-med-1/],
     ['a discharge letter without custodian', (b) => { const c = b.entry?.find((e) => e.resource?.resourceType === 'Composition')?.resource as { custodian?: unknown }; delete c.custodian; }, /custodian: Missing required property/],
     ['a message without Provenance', (b) => { b.entry = b.entry?.filter((e) => e.resource?.resourceType !== 'Provenance'); }, /sb-msg-1/],
