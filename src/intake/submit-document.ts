@@ -12,6 +12,7 @@ import { checkDischargeLetterCompleteness, flagIncompleteness } from '../mappers
 import { mapFhirDischargeDocument } from '../mappers/discharge-letter/from-fhir';
 import { mapNativeDischargeLetter } from '../mappers/discharge-letter/from-native';
 import { buildMessageBundle, type MessageEvent } from '../mappers/message/build-message';
+import { minimiseDocument } from '../mappers/minimise';
 import type { NativeClinicalDocument, NativeDischargeLetter } from '../mappers/native-types';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
@@ -91,7 +92,10 @@ export async function submitDocument(deps: IntakeDeps, req: SubmitRequest): Prom
   );
 
   const messageId = randomUUID();
-  await assertDisclosurePermitted(deps, req, document.patientCpr, recipient.organization, messageId);
+  const disclose = await assertDisclosurePermitted(deps, req, document.patientCpr, recipient.organization, messageId);
+  if (sectorOfOrganization(recipient.organization) !== 'health') {
+    document = minimiseDocument(document, disclose).document;
+  }
   const messageHeaderId = randomUUID();
   const deliveryId = randomUUID();
   const bundle = buildMessageBundle({
@@ -164,14 +168,14 @@ export async function submitDocument(deps: IntakeDeps, req: SubmitRequest): Prom
  * Consent at intake: a refusal is a 403 that says which consent is missing and nothing else about the
  * patient, and it is written to the patient's disclosure log like every disclosure.
  */
-async function assertDisclosurePermitted(deps: IntakeDeps, req: SubmitRequest, patientCpr: string, recipient: Organization, messageId: string): Promise<void> {
+async function assertDisclosurePermitted(deps: IntakeDeps, req: SubmitRequest, patientCpr: string, recipient: Organization, messageId: string): Promise<string[]> {
   const recipientId = recipient.identifier?.find((i) => i.system && i.value) ?? { system: '', value: '' };
   const target = { system: recipientId.system ?? '', value: recipientId.value ?? '' };
   const decision = await withDatabase(() =>
     deps.guard.decide(deps.db, patientCpr, disclosureOf(req.kind, sectorOfRole(req.client.role), sectorOfOrganization(recipient), target)),
   );
   if (decision.permit) {
-    return;
+    return decision.disclose;
   }
   await withDatabase(() =>
     deps.db.transaction((tx) =>

@@ -171,4 +171,56 @@ describe('consent', () => {
     expect(fhir.body.resourceType).toBe('Bundle');
     expect(fhir.body.total).toBeGreaterThan(0);
   });
+
+  it('delivers to a municipal recipient only with consent, and only the view the consent covers', async () => {
+    const municipalSor = '521111000016003';
+    await t.http.post('/fhir').set('Authorization', `Bearer ${KEY.admin}`).send({
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [
+        {
+          fullUrl: 'urn:uuid:7a7a7a7a-0000-4000-8000-000000000001',
+          resource: {
+            resourceType: 'Organization',
+            identifier: [{ system: SYSTEM.sor, value: municipalSor }],
+            type: [{ coding: [{ system: SYSTEM.sector, code: 'municipality' }] }],
+            name: 'Testby Kommune, Hjemmeplejen',
+          },
+          request: { method: 'POST', url: 'Organization' },
+        },
+        {
+          resource: {
+            resourceType: 'Endpoint',
+            status: 'active',
+            connectionType: { system: SYSTEM.endpointConnectionType, code: 'hl7-fhir-msg' },
+            payloadType: [{ text: 'FHIR message' }],
+            address: `${gp.url}/kommune`,
+            managingOrganization: { reference: 'urn:uuid:7a7a7a7a-0000-4000-8000-000000000001' },
+          },
+          request: { method: 'POST', url: 'Endpoint' },
+        },
+      ],
+    }).expect(200);
+    const letter = { ...nativeLetter(), recipient: { sor: municipalSor } };
+    const refused = await t.http.post('/discharge-letters').set('Authorization', `Bearer ${KEY.hospital}`).send(letter);
+    expect(refused.status).toBe(403);
+    expect(refused.body.issue[0].details.coding[0].code).toBe('consent-missing');
+
+    const permit = consent('permit', { system: SYSTEM.sor, value: municipalSor }, { class: [{ system: SYSTEM.dataClass, code: 'discharge-letter' }] });
+    expect((await postConsent(PATIENT_KEY, permit)).status).toBe(201);
+    const res = await t.http.post('/discharge-letters').set('Authorization', `Bearer ${KEY.hospital}`).send(letter);
+    expect(res.status).toBe(202);
+    const tracking = await eventually(async () => {
+      const r = await t.http.get(`/messages/${res.body.id as string}`).set('Authorization', `Bearer ${KEY.hospital}`);
+      return r.body.status === 'delivered' ? r.body : undefined;
+    });
+    const delivered = gp.received.find((m) => m.messageHeaderId === tracking.messageHeaderId);
+    expect(delivered?.path).toBe('/kommune/$process-message');
+    const payload = JSON.stringify(delivered?.bundle);
+    for (const term of ['F32.2', 'DF322', 'Depressiv', 'Escitalopram', 'escitalopram', 'N06AB10', 'Zopiclon', 'selvmordstanker']) {
+      expect(payload).not.toContain(term);
+    }
+    expect(payload).toContain('REDACTED');
+    expect(payload).toContain('Samtale i distriktspsykiatrien');
+  });
 });

@@ -19,6 +19,7 @@ export const SECTION = {
   attachments: own('attachments', 'Attachments'),
   completeness: own('completeness-warnings', 'What this letter lacks'),
   note: own('note', 'Note'),
+  withheld: own('withheld', 'Withheld under consent'),
 } as const;
 
 /** Codes that also count as a follow-up plan or medication section when a FHIR sender uses them. */

@@ -1,0 +1,131 @@
+import type { Coding, Composition, CompositionSection, Encounter, Resource } from 'fhir/r4';
+import type { ClinicalDocument } from './clinical-document';
+import { SECTION } from './discharge-letter/sections';
+import { narrativeList } from './narrative';
+
+/**
+ * The view of a clinical document a recipient outside health care may see: only the data classes the
+ * consent decision discloses. Diagnoses (Condition, the diagnoses section, Encounter.diagnosis), medication
+ * (MedicationStatement, the medication section) and clinical notes (course, letter text, notes, attachments)
+ * are each withheld unless disclosed; the follow-up plan (treatment plan in outline) and whom to contact
+ * stay. What was withheld is said (a section naming the classes, never their content) and marked
+ * meta.security REDACTED, and the result still conforms to the profiles.
+ */
+export const WITHHOLDABLE = ['diagnosis', 'medication', 'clinical-notes'] as const;
+export type WithholdableClass = (typeof WITHHOLDABLE)[number];
+
+const REDACTED: Coding = { system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationValue', code: 'REDACTED', display: 'redacted' };
+
+const RESOURCE_CLASS: Partial<Record<Resource['resourceType'], WithholdableClass>> = {
+  Condition: 'diagnosis',
+  MedicationStatement: 'medication',
+  MedicationRequest: 'medication',
+  DocumentReference: 'clinical-notes',
+  Observation: 'clinical-notes',
+};
+
+const SECTION_CLASS: Record<string, WithholdableClass> = {
+  [SECTION.diagnoses.code ?? '']: 'diagnosis',
+  [SECTION.medications.code ?? '']: 'medication',
+  '10160-0': 'medication',
+  [SECTION.course.code ?? '']: 'clinical-notes',
+  [SECTION.letterText.code ?? '']: 'clinical-notes',
+  [SECTION.note.code ?? '']: 'clinical-notes',
+  [SECTION.attachments.code ?? '']: 'clinical-notes',
+};
+
+const CLASS_TEXT: Record<WithholdableClass, string> = {
+  diagnosis: 'diagnoser (diagnoses)',
+  medication: 'medicin (medication)',
+  'clinical-notes': 'kliniske notater og bilag (clinical notes and attachments)',
+};
+
+export function minimiseDocument(doc: ClinicalDocument, disclose: readonly string[]): { document: ClinicalDocument; withheld: WithholdableClass[] } {
+  const withheld = WITHHOLDABLE.filter((c) => !disclose.includes(c));
+  if (withheld.length === 0) {
+    return { document: doc, withheld };
+  }
+  const removed = new Set(doc.entries.filter((e) => withheldResource(e.resource, withheld)).map((e) => e.fullUrl));
+  const keepSection = (s: CompositionSection): CompositionSection | undefined => {
+    const cls = (s.code?.coding ?? []).map((c) => SECTION_CLASS[c.code ?? '']).find(Boolean);
+    // A section the gateway cannot classify is clinical text: it goes only where clinical notes may.
+    const unclassified = !cls && !(s.code?.coding ?? []).some((c) => [SECTION.followUp.code, SECTION.contact.code, SECTION.completeness.code, SECTION.patientInformation.code].includes(c.code));
+    if ((cls && withheld.includes(cls)) || (unclassified && withheld.includes('clinical-notes'))) {
+      return undefined;
+    }
+    const entry = s.entry?.filter((r) => !removed.has(r.reference ?? ''));
+    const section = s.section?.map(keepSection).filter((x): x is CompositionSection => x !== undefined);
+    return { ...s, ...(s.entry ? { entry } : {}), ...(s.section ? { section } : {}) };
+  };
+  const composition: Composition = {
+    ...structuredClone(doc.composition),
+    meta: { ...doc.composition.meta, security: [...(doc.composition.meta?.security ?? []), REDACTED] },
+    section: [
+      ...(doc.composition.section ?? []).map(keepSection).filter((x): x is CompositionSection => x !== undefined),
+      {
+        title: 'Udeladt efter samtykke / Withheld under consent',
+        code: { coding: [SECTION.withheld] },
+        text: narrativeList('Efter patientens samtykke er følgende udeladt (withheld under the patient\'s consent):', withheld.map((c) => CLASS_TEXT[c])),
+      },
+    ],
+  };
+  // Free text that stays (a follow-up activity, the patient information) may still name a withheld drug or
+  // diagnosis: every term known from the withheld resources is blanked out of what remains.
+  const terms = withheldTerms(doc.entries.filter((e) => removed.has(e.fullUrl)).map((e) => e.resource));
+  const entries = doc.entries
+    .filter((e) => !removed.has(e.fullUrl))
+    .map((e) => ({ ...e, resource: redactTerms(e.resource, terms) }))
+    .map((e) => {
+      if (e.resource.resourceType === 'Composition' && e.resource.id === doc.composition.id) {
+        return { ...e, resource: redactTerms(composition, terms) };
+      }
+      if (e.resource.resourceType === 'Encounter' && withheld.includes('diagnosis')) {
+        const { diagnosis: _dropped, ...encounter } = e.resource as Encounter;
+        return { ...e, resource: encounter as Encounter };
+      }
+      return e;
+    });
+  const redactedComposition = entries.find((e) => e.resource.resourceType === 'Composition' && e.resource.id === doc.composition.id)?.resource as Composition;
+  return { document: { ...doc, composition: redactedComposition, entries }, withheld };
+}
+
+const NOT_TEXT = new Set(['reference', 'fullUrl', 'system', 'url', 'id', 'status', 'resourceType', 'profile']);
+const BLANK = '[udeladt]';
+
+function withheldTerms(resources: Resource[]): RegExp | undefined {
+  const terms = new Set<string>();
+  for (const r of resources) {
+    const concept = r.resourceType === 'Condition' ? r.code : r.resourceType === 'MedicationStatement' ? r.medicationCodeableConcept : undefined;
+    for (const t of [concept?.text, ...(concept?.coding ?? []).flatMap((c) => [c.code, c.display])]) {
+      if (t && t.trim().length >= 3) {
+        terms.add(t.trim());
+      }
+    }
+  }
+  if (terms.size === 0) {
+    return undefined;
+  }
+  const escaped = [...terms].sort((a, b) => b.length - a.length).map((t) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  return new RegExp(escaped.join('|'), 'gi');
+}
+
+function redactTerms<T>(value: T, terms: RegExp | undefined, key = ''): T {
+  if (!terms) {
+    return value;
+  }
+  if (typeof value === 'string') {
+    return (NOT_TEXT.has(key) ? value : value.replace(terms, BLANK)) as T;
+  }
+  if (Array.isArray(value)) {
+    return value.map((v: unknown) => redactTerms(v, terms, key)) as T;
+  }
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactTerms(v, terms, k)])) as T;
+  }
+  return value;
+}
+
+function withheldResource(resource: Resource, withheld: readonly WithholdableClass[]): boolean {
+  const cls = RESOURCE_CLASS[resource.resourceType];
+  return cls !== undefined && withheld.includes(cls);
+}
