@@ -1,4 +1,4 @@
-import type { Coding, Composition, CompositionSection, Encounter, Resource } from 'fhir/r4';
+import type { CodeableConcept, Coding, Composition, CompositionSection, Condition, Encounter, MedicationStatement, Resource } from 'fhir/r4';
 import type { ClinicalDocument } from './clinical-document';
 import { SECTION } from './discharge-letter/sections';
 import { narrativeList } from './narrative';
@@ -80,8 +80,9 @@ export function minimiseDocument(doc: ClinicalDocument, disclose: readonly strin
         return { ...e, resource: redactTerms(composition, terms) };
       }
       if (e.resource.resourceType === 'Encounter' && withheld.includes('diagnosis')) {
-        const { diagnosis: _dropped, ...encounter } = e.resource as Encounter;
-        return { ...e, resource: encounter as Encounter };
+        const encounter = { ...(e.resource as Encounter) };
+        delete encounter.diagnosis;
+        return { ...e, resource: encounter };
       }
       return e;
     });
@@ -95,7 +96,8 @@ const BLANK = '[udeladt]';
 function withheldTerms(resources: Resource[]): RegExp | undefined {
   const terms = new Set<string>();
   for (const r of resources) {
-    const concept = r.resourceType === 'Condition' ? r.code : r.resourceType === 'MedicationStatement' ? r.medicationCodeableConcept : undefined;
+    const concept: CodeableConcept | undefined =
+      r.resourceType === 'Condition' ? (r as Condition).code : r.resourceType === 'MedicationStatement' ? (r as MedicationStatement).medicationCodeableConcept : undefined;
     for (const t of [concept?.text, ...(concept?.coding ?? []).flatMap((c) => [c.code, c.display])]) {
       if (t && t.trim().length >= 3) {
         terms.add(t.trim());
