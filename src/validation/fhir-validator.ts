@@ -17,28 +17,22 @@ export interface FhirValidator {
   artifact(url: string): Resource | undefined;
 }
 
-let baseIndexed = false;
-function indexBaseDefinitions(): void {
-  if (!baseIndexed) {
-    indexStructureDefinitionBundle(readJson('fhir/r4/profiles-types.json'));
-    indexStructureDefinitionBundle(readJson('fhir/r4/profiles-resources.json'));
-    baseIndexed = true;
-  }
-}
+let baseDefinitions: Map<string, StructureDefinition> | undefined;
 
-function baseDefinition(url: string, loaded: Map<string, StructureDefinition>): StructureDefinition | undefined {
-  const own = loaded.get(url);
-  if (own) {
-    return own;
+/** Indexes the R4 base definitions for medplum once per process and keeps them by canonical URL. */
+function indexBaseDefinitions(): Map<string, StructureDefinition> {
+  if (!baseDefinitions) {
+    const bundles = ['fhir/r4/profiles-types.json', 'fhir/r4/profiles-resources.json'].map((f) => readJson(f) as { entry: Array<{ resource: StructureDefinition }> });
+    for (const bundle of bundles) {
+      indexStructureDefinitionBundle(bundle);
+    }
+    baseDefinitions = new Map(bundles.flatMap((b) => b.entry.map((e) => [e.resource.url, e.resource] as const)));
   }
-  const type = url.replace('http://hl7.org/fhir/StructureDefinition/', '');
-  const bundle = readJson('fhir/r4/profiles-resources.json') as { entry: Array<{ resource: StructureDefinition }> };
-  const types = readJson('fhir/r4/profiles-types.json') as { entry: Array<{ resource: StructureDefinition }> };
-  return [...bundle.entry, ...types.entry].map((e) => e.resource).find((sd) => sd.url === url || sd.id === type);
+  return baseDefinitions;
 }
 
 export function createFhirValidator(options: { profilesDir?: string } = {}): FhirValidator {
-  indexBaseDefinitions();
+  const base = indexBaseDefinitions();
   const dir = options.profilesDir ?? join(__dirname, '..', '..', 'profiles');
   const artifacts = new Map<string, Resource>();
   const raw = new Map<string, StructureDefinition>();
@@ -67,11 +61,11 @@ export function createFhirValidator(options: { profilesDir?: string } = {}): Fhi
       throw new Error(`${sd.url}: circular baseDefinition`);
     }
     const baseUrl = sd.baseDefinition ?? '';
-    const base = raw.has(baseUrl) ? resolve(raw.get(baseUrl) as StructureDefinition, [...seen, sd.url]) : baseDefinition(baseUrl, raw);
-    if (!base) {
+    const parent = raw.has(baseUrl) ? resolve(raw.get(baseUrl) as StructureDefinition, [...seen, sd.url]) : base.get(baseUrl);
+    if (!parent) {
       throw new Error(`${sd.url}: unknown baseDefinition ${baseUrl}`);
     }
-    const full = sd.snapshot?.element?.length ? sd : buildSnapshot(sd, base);
+    const full = sd.snapshot?.element?.length ? sd : buildSnapshot(sd, parent);
     snapshots.set(sd.url, full);
     return full;
   };
