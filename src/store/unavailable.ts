@@ -23,5 +23,5 @@ export function isConnectionError(e: unknown): boolean {
     return true;
   }
   const message = typeof err?.message === 'string' ? err.message : '';
-  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|PGlite is closed|database is closed/i.test(message);
+  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Cannot use a pool after calling end|PGlite is closed|database is closed/i.test(message);
 }
