@@ -6,6 +6,9 @@ import { recordDeliveryAttempt, type DeliveryStatus, type DeliveryWork } from '.
 
 export type FinalStatus = Exclude<DeliveryStatus, 'pending' | 'queued'>;
 
+/** Documents between health-care providers are disclosed for the patient's treatment. */
+const TREATMENT = { system: SYSTEM.actReason, code: 'TREAT', display: 'treatment' };
+
 const AUDIT_ACTION = { delivered: 'delivered', failed: 'delivery-failed', dead: 'dead-letter', blocked: 'blocked' } as const;
 
 /**
@@ -27,7 +30,8 @@ export async function completeDelivery(
       messageId: work.messageId,
       messageHeaderId: work.messageHeaderId,
       sender: { clientId: work.senderClientId, organization: work.senderOrg },
-      recipient: { system: SYSTEM.sor, value: work.recipientSor },
+      recipient: { system: SYSTEM.sor, value: work.recipientSor, name: work.recipientName ?? undefined },
+      purpose: TREATMENT,
       patientCpr: work.patientCpr ?? undefined,
       dataClasses: [work.kind],
       reason: error ?? undefined,

@@ -14,6 +14,7 @@ import { mapNativeDischargeLetter } from '../mappers/discharge-letter/from-nativ
 import { buildMessageBundle, type MessageEvent } from '../mappers/message/build-message';
 import { minimiseDocument } from '../mappers/minimise';
 import type { NativeClinicalDocument, NativeDischargeLetter } from '../mappers/native-types';
+import { SYSTEM } from '../mappers/systems';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import type { Db } from '../store/db';
@@ -187,6 +188,7 @@ async function assertDisclosurePermitted(deps: IntakeDeps, req: SubmitRequest, p
         recipient: { ...target, name: recipient.name },
         patientCpr,
         consent: decision.consent,
+        purpose: { system: SYSTEM.actReason, code: 'TREAT', display: 'treatment' },
         dataClasses: [req.kind],
         reason: `refused at intake: ${decision.reason}`,
       }),

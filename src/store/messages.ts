@@ -198,6 +198,7 @@ export interface DeliveryWork {
   endpointAddress: string;
   connectionType: string;
   recipientSor: string;
+  recipientName: string | null;
   messageHeaderId: string;
   patientCpr: string | null;
   senderClientId: string;
@@ -220,17 +221,17 @@ export async function loadDeliveryWorkByMessageHeader(db: Queryable, messageHead
 async function loadDeliveryWorkWhere(db: Queryable, where: string, params: unknown[]): Promise<DeliveryWork[]> {
   const rows = await db.query<{
     id: string; message_id: string; kind: string; status: DeliveryStatus; attempts: number; endpoint_address: string;
-    connection_type: string; recipient_sor: string; message_header_id: string; patient_cpr: string | null;
+    connection_type: string; recipient_sor: string; recipient_name: string | null; message_header_id: string; patient_cpr: string | null;
     sender_client_id: string; sender_role: string; sender_org_system: string | null; sender_org_value: string | null; created_at: Date; bundle: Bundle;
   }>(
-    `SELECT d.id, d.message_id, m.kind, d.status, d.attempts, d.endpoint_address, d.connection_type, d.recipient_sor,
+    `SELECT d.id, d.message_id, m.kind, d.status, d.attempts, d.endpoint_address, d.connection_type, d.recipient_sor, d.recipient_name,
             m.message_header_id, m.patient_cpr, m.sender_client_id, m.sender_role, m.sender_org_system, m.sender_org_value, m.created_at, d.bundle
        FROM deliveries d JOIN messages m ON m.id = d.message_id WHERE ${where}`,
     params,
   );
   return rows.map((r) => ({
         id: r.id, messageId: r.message_id, kind: r.kind, status: r.status, attempts: r.attempts, endpointAddress: r.endpoint_address,
-        connectionType: r.connection_type, recipientSor: r.recipient_sor, messageHeaderId: r.message_header_id,
+        connectionType: r.connection_type, recipientSor: r.recipient_sor, recipientName: r.recipient_name, messageHeaderId: r.message_header_id,
         patientCpr: r.patient_cpr, senderClientId: r.sender_client_id, senderRole: r.sender_role,
         senderOrg: { system: r.sender_org_system ?? '', value: r.sender_org_value ?? '' }, acceptedAt: r.created_at, bundle: r.bundle,
   }));
