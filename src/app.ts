@@ -12,7 +12,7 @@ import type { Config } from './config';
 import type { PatientRegistry } from './directory/registry';
 import { errors } from './errors';
 import { accessLog } from './http/access-log';
-import { jsonBody } from './http/body';
+import { hl7Body, jsonBody } from './http/body';
 import { errorHandler, notFoundHandler } from './http/error-handler';
 import { requestId } from './http/request-id';
 import type { Logger } from './observability/logger';
@@ -82,6 +82,7 @@ export function createApp(deps: AppDeps): Express {
   app.use('/admin/queues', requireRole('admin'), board.getRouter() as express.Router);
 
   app.use(jsonBody(deps.config.maxBodyBytes));
+  app.use(hl7Body(deps.config.maxBodyBytes));
   const intake = {
     db: deps.db,
     logger: deps.logger,

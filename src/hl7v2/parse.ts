@@ -127,7 +127,7 @@ export function parseHl7Message(input: string): Hl7Message {
   if (enc.length === 5 && enc.charAt(2) === enc.charAt(3)) {
     enc = enc.slice(0, 3) + enc.slice(4);
   }
-  if (enc.length < 4 || /[A-Za-z0-9\s]/.test(field) || new Set([field, ...enc.slice(0, 4)]).size !== 5) {
+  if (enc.length < 4 || /[A-Za-z0-9\s]/.test(field) || new Set([field, enc.charAt(0), enc.charAt(1), enc.charAt(2), enc.charAt(3)]).size !== 5) {
     throw new Hl7ParseError('MSH-1/MSH-2 must give five distinct delimiter characters (e.g. |^~\\&)', 'MSH-2', '102');
   }
   const delimiters: Delimiters = { field, component: enc.charAt(0), repetition: enc.charAt(1), escape: enc.charAt(2), subcomponent: enc.charAt(3) };

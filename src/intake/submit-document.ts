@@ -11,6 +11,8 @@ import type { MappingContext } from '../mappers/context';
 import { checkDischargeLetterCompleteness, flagIncompleteness } from '../mappers/discharge-letter/completeness';
 import { mapFhirDischargeDocument } from '../mappers/discharge-letter/from-fhir';
 import { mapNativeDischargeLetter } from '../mappers/discharge-letter/from-native';
+import { mapHl7ToDischargeLetter } from '../mappers/hl7v2/to-discharge-letter';
+import { Hl7ParseError, parseHl7Message, type Hl7Message } from '../hl7v2/parse';
 import { buildMessageBundle, type MessageEvent } from '../mappers/message/build-message';
 import { minimiseDocument } from '../mappers/minimise';
 import type { NativeClinicalDocument, NativeDischargeLetter } from '../mappers/native-types';
@@ -32,7 +34,7 @@ import { disclosureOf } from '../consent/disclosure-of';
  * Nothing is stored until every check has passed, so a rejected request leaves no trace but its answer.
  */
 export type DocumentKind = 'discharge-letter' | 'clinical-document';
-export type InputFormat = 'native' | 'fhir';
+export type InputFormat = 'native' | 'fhir' | 'hl7v2';
 
 export interface IntakeDeps {
   db: Db;
@@ -64,7 +66,29 @@ export interface SubmitResult {
 
 const EVENT: Record<DocumentKind, MessageEvent> = { 'discharge-letter': 'discharge-letter', 'clinical-document': 'clinical-document' };
 
-export async function submitDocument(deps: IntakeDeps, req: SubmitRequest): Promise<SubmitResult> {
+/** Parses HL7 v2 text; a parse failure is a 400 naming the HL7 location. */
+export function parseHl7(body: unknown): Hl7Message {
+  try {
+    return parseHl7Message(typeof body === 'string' ? body : '');
+  } catch (e) {
+    if (e instanceof Hl7ParseError) {
+      throw errors.invalid({ diagnostics: `${e.location}: ${e.message}`, expression: e.location, reason: 'malformed-hl7' });
+    }
+    throw e;
+  }
+}
+
+/** MSH-10 is the idempotency key of an HL7 message, scoped by its sending application (MSH-3). */
+function hl7IdempotencyKey(req: SubmitRequest): string | undefined {
+  if (req.format !== 'hl7v2' || req.idempotencyKey) {
+    return req.idempotencyKey;
+  }
+  const msg = parseHl7(req.body);
+  return msg.controlId ? `hl7-${msg.sendingApplication}-${msg.controlId}`.slice(0, 200) : undefined;
+}
+
+export async function submitDocument(deps: IntakeDeps, request: SubmitRequest): Promise<SubmitResult> {
+  const req = { ...request, idempotencyKey: hl7IdempotencyKey(request) };
   const requestHash = createHash('sha256').update(`${req.kind}\n${req.format}\n${JSON.stringify(req.body)}`).digest('hex');
   if (req.idempotencyKey) {
     const earlier = await replay(deps, req, requestHash);
@@ -83,7 +107,12 @@ export async function submitDocument(deps: IntakeDeps, req: SubmitRequest): Prom
     }
   }
 
-  const paths = req.format === 'native' ? { patient: 'patient.cpr', recipient: 'recipient.sor' } : { patient: 'Patient.identifier', recipient: 'recipient' };
+  const paths =
+    req.format === 'native'
+      ? { patient: 'patient.cpr', recipient: 'recipient.sor' }
+      : req.format === 'hl7v2'
+        ? { patient: 'PID-3', recipient: 'recipient' }
+        : { patient: 'Patient.identifier', recipient: 'recipient' };
   const recipient = await withDatabase(() =>
     resolveRecipient(
       deps.db,
@@ -202,6 +231,14 @@ async function assertDisclosurePermitted(deps: IntakeDeps, req: SubmitRequest, p
 }
 
 function mapInput(deps: IntakeDeps, req: SubmitRequest, ctx: MappingContext): ClinicalDocument {
+  if (req.format === 'hl7v2') {
+    if (req.kind !== 'discharge-letter') {
+      throw errors.unsupportedMediaType('Content-Type: HL7 v2 documents are taken on POST /discharge-letters');
+    }
+    const letter = mapHl7ToDischargeLetter(parseHl7(req.body));
+    assertValidBody('NativeDischargeLetter', letter);
+    return mapNativeDischargeLetter(letter, ctx);
+  }
   if (req.format === 'native') {
     if (req.kind === 'discharge-letter') {
       assertValidBody('NativeDischargeLetter', req.body);

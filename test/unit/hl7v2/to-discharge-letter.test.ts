@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { GatewayError } from '../../../src/errors';
+import type { GatewayError } from '../../../src/errors';
 import { parseHl7Message } from '../../../src/hl7v2/parse';
 import { mapNativeDischargeLetter } from '../../../src/mappers/discharge-letter/from-native';
 import { hl7Date, mapHl7ToDischargeLetter } from '../../../src/mappers/hl7v2/to-discharge-letter';

@@ -1,0 +1,77 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Composition } from 'fhir/r4';
+import { startMessageReceiver, type MessageReceiver } from '../../scripts/fhir-message-receiver';
+import { parseHl7Message } from '../../src/hl7v2/parse';
+import { mapHl7ToDischargeLetter } from '../../src/mappers/hl7v2/to-discharge-letter';
+import { directoryBundle } from '../helpers/directory-fixture';
+import { KEY, eventually, startTestGateway, type TestGateway } from '../helpers/test-gateway';
+
+/** HL7 v2 over HTTP: the same FHIR discharge letter as the JSON path, MSH-10 as the idempotency key. */
+const hl7 = () => readFileSync(join(__dirname, '../fixtures/hl7v2/mdm-t02-discharge.hl7'), 'utf8');
+
+describe('HL7 v2 discharge letters over HTTP', () => {
+  let gp: MessageReceiver;
+  let t: TestGateway;
+  beforeAll(async () => {
+    gp = await startMessageReceiver();
+    t = await startTestGateway();
+    await t.http.post('/fhir').set('Authorization', `Bearer ${KEY.admin}`).send(directoryBundle(gp.url)).expect(200);
+  });
+  afterAll(async () => {
+    await t.close();
+    await gp.close();
+  });
+
+  const post = (body: string, type = 'x-application/hl7-v2+er7') => t.http.post('/discharge-letters').set('Authorization', `Bearer ${KEY.hospital}`).set('Content-Type', type).send(body);
+  const delivered = async (id: string) => {
+    const tracking = await eventually(async () => {
+      const r = await t.http.get(`/messages/${id}`).set('Authorization', `Bearer ${KEY.hospital}`);
+      return r.body.status === 'delivered' ? r.body : undefined;
+    });
+    const message = gp.received.find((m) => m.messageHeaderId === tracking.messageHeaderId);
+    return message?.bundle.entry?.find((e) => e.resource?.resourceType === 'Composition')?.resource as Composition;
+  };
+
+  it('accepts an MDM^T02 with 202 and delivers the same letter the JSON path makes', async () => {
+    const viaHl7 = await post(hl7());
+    expect(viaHl7.status).toBe(202);
+    const viaJson = await t.http.post('/discharge-letters').set('Authorization', `Bearer ${KEY.hospital}`).send(mapHl7ToDischargeLetter(parseHl7Message(hl7())));
+    expect(viaJson.status).toBe(202);
+    const [a, b] = await Promise.all([delivered(viaHl7.body.id as string), delivered(viaJson.body.id as string)]);
+    const shape = (c: Composition) => ({ type: c.type, title: c.title, sections: c.section?.map((s) => [s.code?.coding?.[0]?.code, s.text?.div]) });
+    expect(shape(a)).toEqual(shape(b));
+    // An unstructured HL7 letter lacks a follow-up plan etc., so the GP sees the completeness section first.
+    expect(a.section?.map((s) => s.code?.coding?.[0]?.code)).toEqual(['completeness-warnings', '11535-2', 'letter-text', 'attachments']);
+  });
+
+  it('takes text/plain that starts with MSH, with LF line ends', async () => {
+    const res = await post(hl7().replace(/\r/g, '\n').replace('MSG-2026-000777', 'MSG-2026-000778'), 'text/plain');
+    expect(res.status).toBe(202);
+  });
+
+  it('answers the same MSH-10 again with the first answer and delivers once', async () => {
+    const first = await post(hl7().replace('MSG-2026-000777', 'MSG-2026-000779'));
+    const again = await post(hl7().replace('MSG-2026-000777', 'MSG-2026-000779'));
+    expect(again.body).toEqual(first.body);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+  });
+
+  it('refuses another message under a control id already used (409)', async () => {
+    await post(hl7().replace('MSG-2026-000777', 'MSG-REUSED')).expect(202);
+    const res = await post(hl7().replace('MSG-2026-000777', 'MSG-REUSED').replace('Udskrivningsbrev til egen læge.', 'Andet brev.'));
+    expect(res.status).toBe(409);
+  });
+
+  it.each([
+    ['text that is not HL7', 'hello', 'text/plain', 415, /MSH/],
+    ['broken delimiters', 'MSH|^^\\&|X', 'x-application/hl7-v2+er7', 400, /MSH-2/],
+    ['an ADT message', hl7().replace('MDM^T02^MDM_T02', 'ADT^A08^ADT_A01').replace('MSG-2026-000777', 'ADT-1'), 'x-application/hl7-v2+er7', 400, /MSH-9/],
+    ['no CPR', hl7().replace('0101901234^^^CPR^NNDNK', '0101901234^^^HOSP^MR').replace('MSG-2026-000777', 'NO-CPR-1'), 'x-application/hl7-v2+er7', 400, /PID-3/],
+  ])('refuses %s with an OperationOutcome naming the field', async (_name, body, type, status, text) => {
+    const res = await post(body, type);
+    expect(res.status).toBe(status);
+    expect(res.body.resourceType).toBe('OperationOutcome');
+    expect(JSON.stringify(res.body.issue)).toMatch(text);
+  });
+});
