@@ -28,6 +28,7 @@ import { messageRoutes } from './routes/messages';
 import { operationsRoutes } from './routes/operations';
 import type { Db } from './store/db';
 import type { FhirValidator } from './validation/fhir-validator';
+import type { IntakeDeps } from './intake/submit-document';
 import { openApiDocument, openApiYaml } from './validation/request-schemas';
 
 export interface AppDeps {
@@ -45,6 +46,21 @@ export interface AppDeps {
   wakeRelay: () => void;
   /** True once SIGTERM arrived: intake answers 503 while in-flight work finishes. */
   isShuttingDown: () => boolean;
+}
+
+/** What the intake pipeline needs, shared by the HTTP routes and the MLLP listener. */
+export function buildIntakeDeps(deps: AppDeps): IntakeDeps {
+  return {
+    db: deps.db,
+    logger: deps.logger,
+    metrics: deps.metrics,
+    validator: deps.validator,
+    registry: deps.registry,
+    guard: deps.guard,
+    onAccepted: deps.wakeRelay,
+    gatewayEndpoint: `${deps.config.publicBaseUrl}/fhir`,
+    validateOutput: deps.config.validateOutput,
+  };
 }
 
 /** Builds the Express app without listening, so tests drive it with supertest. */
@@ -83,17 +99,7 @@ export function createApp(deps: AppDeps): Express {
 
   app.use(jsonBody(deps.config.maxBodyBytes));
   app.use(hl7Body(deps.config.maxBodyBytes));
-  const intake = {
-    db: deps.db,
-    logger: deps.logger,
-    metrics: deps.metrics,
-    validator: deps.validator,
-    registry: deps.registry,
-    guard: deps.guard,
-    onAccepted: deps.wakeRelay,
-    gatewayEndpoint: `${deps.config.publicBaseUrl}/fhir`,
-    validateOutput: deps.config.validateOutput,
-  };
+  const intake = buildIntakeDeps(deps);
   app.use(documentRoutes(intake));
   app.use(messageRoutes(deps.db));
   app.use(acknowledgementRoutes({ db: deps.db, metrics: deps.metrics, onRequeued: deps.wakeRelay }));

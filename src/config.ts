@@ -36,6 +36,10 @@ export interface Config {
    * the test suite validates, and validation costs ~70 ms of CPU per letter.
    */
   readonly validateOutput: 'fhir-input' | 'always' | 'never';
+  /** TCP port of the MLLP listener; undefined turns it off. */
+  readonly mllpPort: number | undefined;
+  /** Who may send over MLLP: "APP" or "APP|FACILITY" (MSH-3, MSH-4) mapped to a gateway client id. */
+  readonly mllpSenders: ReadonlyArray<{ application: string; facility: string | undefined; clientId: string }>;
   /** Whether this process runs the relay and delivery workers (false for an intake-only replica). */
   readonly runWorkers: boolean;
 }
@@ -59,6 +63,8 @@ interface RawEnv {
   QUEUE_PREFIX: string;
   RUN_WORKERS: boolean;
   VALIDATE_OUTPUT: Config['validateOutput'];
+  MLLP_PORT?: number;
+  MLLP_SENDERS?: string;
 }
 
 const schema = {
@@ -82,6 +88,8 @@ const schema = {
     QUEUE_PREFIX: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,40}$', default: 'sektorbro' },
     RUN_WORKERS: { type: 'boolean', default: true },
     VALIDATE_OUTPUT: { enum: ['fhir-input', 'always', 'never'], default: 'fhir-input' },
+    MLLP_PORT: { type: 'integer', minimum: 0, maximum: 65535 },
+    MLLP_SENDERS: { type: 'string', pattern: '^[^=,|\\s]+(\\|[^=,|\\s]+)?=[A-Za-z0-9._-]+(,[^=,|\\s]+(\\|[^=,|\\s]+)?=[A-Za-z0-9._-]+)*$' },
   },
   required: ['PORT', 'REDIS_URL', 'DATA_DIR', 'LOG_LEVEL'],
 } as const;
@@ -135,5 +143,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     queuePrefix: raw.QUEUE_PREFIX,
     runWorkers: raw.RUN_WORKERS,
     validateOutput: raw.VALIDATE_OUTPUT,
+    mllpPort: raw.MLLP_PORT,
+    mllpSenders: (raw.MLLP_SENDERS ?? '')
+      .split(',')
+      .filter(Boolean)
+      .map((rule) => {
+        const [sender = '', clientId = ''] = rule.split('=');
+        const [application = '', facility] = sender.split('|');
+        return { application, facility, clientId };
+      }),
   });
 }

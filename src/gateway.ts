@@ -3,7 +3,8 @@ import type { Queue, Worker } from 'bullmq';
 import type { OperationOutcome } from 'fhir/r4';
 import type { Express } from 'express';
 import type { Redis } from 'ioredis';
-import { createApp } from './app';
+import { buildIntakeDeps, createApp, type AppDeps } from './app';
+import { startMllpServer, type MllpServer } from './mllp/mllp-server';
 import { createDisclosureGuard, type DisclosureGuard } from './consent/disclosure-guard';
 import { consentPreDeliveryCheck } from './consent/pre-delivery-check';
 import { loadClients, type ClientRegistry } from './auth/clients';
@@ -32,6 +33,7 @@ export interface Gateway {
   readonly queue: Queue<DeliveryJobData>;
   readonly relay: OutboxRelay;
   readonly worker: Worker<DeliveryJobData> | undefined;
+  readonly mllp: MllpServer | undefined;
   /** Stop taking new messages (503) while in-flight work finishes. */
   beginShutdown(): void;
   /** Finishes in-flight jobs, then closes queues, Redis and the database. */
@@ -81,7 +83,7 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
   }
 
   let shuttingDown = false;
-  const app = createApp({
+  const appDeps: AppDeps = {
     config,
     logger,
     metrics,
@@ -96,6 +98,18 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
       relay.wake();
     },
     isShuttingDown: () => shuttingDown,
+  };
+  const app = createApp(appDeps);
+  const mllp = config.mllpPort === undefined ? undefined : await startMllpServer(buildIntakeDeps(appDeps), logger, {
+    port: config.mllpPort,
+    maxFrameBytes: config.maxBodyBytes,
+    senders: config.mllpSenders.map((s) => {
+      const client = clients.byId(s.clientId);
+      if (!client) {
+        throw new Error(`MLLP_SENDERS: ${s.application} is mapped to unknown client ${s.clientId}`);
+      }
+      return { application: s.application, facility: s.facility, client };
+    }),
   });
 
   let closing: Promise<void> | undefined;
@@ -107,12 +121,14 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
     queue,
     relay,
     worker,
+    mllp,
     beginShutdown() {
       shuttingDown = true;
     },
     close() {
       shuttingDown = true;
       closing ??= (async () => {
+        await mllp?.close();
         await relay.stop();
         // Worker.close waits for active jobs; a job cut short stays in Redis and runs again elsewhere.
         await worker?.close();

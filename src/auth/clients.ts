@@ -60,6 +60,7 @@ export const DEMO_CLIENTS: readonly ClientRecord[] = [
 export interface ClientRegistry {
   /** The client holding this API key, or undefined. */
   byApiKey(apiKey: string): GatewayClient | undefined;
+  byId(id: string): GatewayClient | undefined;
   readonly size: number;
 }
 
@@ -77,7 +78,8 @@ export function createClientRegistry(records: readonly ClientRecord[]): ClientRe
     }
     byHash.set(hash, Object.freeze(client));
   }
-  return { byApiKey: (apiKey) => byHash.get(keyHash(apiKey)), size: byHash.size };
+  const byId = new Map([...byHash.values()].map((c) => [c.id, c]));
+  return { byApiKey: (apiKey) => byHash.get(keyHash(apiKey)), byId: (id) => byId.get(id), size: byHash.size };
 }
 
 /** Reads GATEWAY_CLIENTS_FILE, or falls back to the demo clients outside production. */
