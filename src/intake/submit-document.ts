@@ -1,9 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { OperationOutcomeIssue, Organization } from 'fhir/r4';
+import type { Bundle, OperationOutcome, OperationOutcomeIssue, Organization } from 'fhir/r4';
 import type { GatewayClient } from '../auth/clients';
 import type { PatientRegistry } from '../directory/registry';
 import { resolveRecipient } from '../directory/resolve-recipient';
-import { errors, outcome } from '../errors';
+import { GatewayError, errors, outcome } from '../errors';
 import type { ClinicalDocument } from '../mappers/clinical-document';
 import { mapFhirClinicalDocument } from '../mappers/clinical-document/from-fhir';
 import { mapNativeClinicalDocument } from '../mappers/clinical-document/from-native';
@@ -12,11 +12,12 @@ import { checkDischargeLetterCompleteness, flagIncompleteness } from '../mappers
 import { mapFhirDischargeDocument } from '../mappers/discharge-letter/from-fhir';
 import { mapNativeDischargeLetter } from '../mappers/discharge-letter/from-native';
 import { mapHl7ToDischargeLetter } from '../mappers/hl7v2/to-discharge-letter';
+import { hl7NotificationKind, mapHl7ToEncounterNotification, type EncounterNotification, type NotificationKind } from '../mappers/hl7v2/to-encounter-notification';
 import { Hl7ParseError, parseHl7Message, type Hl7Message } from '../hl7v2/parse';
 import { buildMessageBundle, type MessageEvent } from '../mappers/message/build-message';
 import { minimiseDocument } from '../mappers/minimise';
 import type { NativeClinicalDocument, NativeDischargeLetter } from '../mappers/native-types';
-import { SYSTEM } from '../mappers/systems';
+import { DISCHARGE_SUMMARY_LOINC, SYSTEM } from '../mappers/systems';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import type { Db } from '../store/db';
@@ -33,7 +34,7 @@ import { disclosureOf } from '../consent/disclosure-of';
  * → build the message → store message + delivery + outbox in one transaction → wake the relay.
  * Nothing is stored until every check has passed, so a rejected request leaves no trace but its answer.
  */
-export type DocumentKind = 'discharge-letter' | 'clinical-document';
+export type DocumentKind = 'discharge-letter' | 'clinical-document' | NotificationKind;
 export type InputFormat = 'native' | 'fhir' | 'hl7v2';
 
 export interface IntakeDeps {
@@ -64,7 +65,29 @@ export interface SubmitResult {
   replayed: boolean;
 }
 
-const EVENT: Record<DocumentKind, MessageEvent> = { 'discharge-letter': 'discharge-letter', 'clinical-document': 'clinical-document' };
+const EVENT: Record<DocumentKind, MessageEvent> = {
+  'discharge-letter': 'discharge-letter',
+  'clinical-document': 'clinical-document',
+  'admission-notification': 'admission-notification',
+  'discharge-notification': 'discharge-notification',
+};
+
+/** What an HL7 v2 message is, from MSH-9: a discharge letter (MDM, ORU) or an admission/discharge notification. */
+export function hl7DocumentKind(body: unknown): DocumentKind {
+  const msg = parseHl7(body);
+  const notification = hl7NotificationKind(msg);
+  if (notification) {
+    return notification;
+  }
+  if (['MDM', 'ORU'].includes(msg.messageType.code)) {
+    return 'discharge-letter';
+  }
+  throw errors.invalid({
+    diagnostics: `MSH-9: ${msg.messageType.code}^${msg.messageType.trigger} is not taken (MDM^T02, MDM^T10, ORU^R01, ADT^A01, ADT^A03)`,
+    expression: 'MSH-9',
+    reason: 'unsupported-message-type',
+  });
+}
 
 /** Parses HL7 v2 text; a parse failure is a 400 naming the HL7 location. */
 export function parseHl7(body: unknown): Hl7Message {
@@ -100,7 +123,7 @@ export async function submitDocument(deps: IntakeDeps, request: SubmitRequest): 
   const ctx: MappingContext = { now: new Date(), newId: randomUUID, gatewayEndpoint: deps.gatewayEndpoint };
   let document = mapInput(deps, req, ctx);
   let warnings: OperationOutcomeIssue[] = [];
-  if (req.kind === 'discharge-letter') {
+  if (document.kind === 'discharge-letter') {
     warnings = checkDischargeLetterCompleteness(document);
     if (warnings.length > 0) {
       document = flagIncompleteness(document, warnings);
@@ -116,14 +139,16 @@ export async function submitDocument(deps: IntakeDeps, request: SubmitRequest): 
   const recipient = await withDatabase(() =>
     resolveRecipient(
       deps.db,
-      { patientCpr: document.patientCpr, recipientSor: document.recipientSor, generalPractitionerSor: document.generalPractitionerSor, paths },
+      'composition' in document
+        ? { patientCpr: document.patientCpr, recipientSor: document.recipientSor, generalPractitionerSor: document.generalPractitionerSor, paths }
+        : { patientCpr: document.patientCpr, paths },
       deps.registry,
     ),
   );
 
   const messageId = randomUUID();
   const disclose = await assertDisclosurePermitted(deps, req, document.patientCpr, recipient.organization, messageId);
-  if (sectorOfOrganization(recipient.organization) !== 'health') {
+  if ('composition' in document && sectorOfOrganization(recipient.organization) !== 'health') {
     document = minimiseDocument(document, disclose).document;
   }
   const messageHeaderId = randomUUID();
@@ -195,6 +220,52 @@ export async function submitDocument(deps: IntakeDeps, request: SubmitRequest): 
 }
 
 /**
+ * A dry run for integrators (POST /$convert): the message Bundle an input would become and the checks
+ * (schema, FHIR validation against the profiles, completeness, recipient) as an OperationOutcome. Nothing
+ * is stored or delivered; a recipient the directory cannot resolve becomes a warning, not a failure.
+ */
+export async function convertInput(deps: IntakeDeps, req: Omit<SubmitRequest, 'kind' | 'idempotencyKey'>): Promise<{ bundle: Bundle; outcome: OperationOutcome }> {
+  const kind = req.format === 'hl7v2' ? hl7DocumentKind(req.body) : guessKind(req);
+  const ctx: MappingContext = { now: new Date(), newId: randomUUID, gatewayEndpoint: deps.gatewayEndpoint };
+  let document = mapInput(deps, { ...req, kind }, ctx);
+  const issues: OperationOutcomeIssue[] = [];
+  if (document.kind === 'discharge-letter') {
+    const warnings = checkDischargeLetterCompleteness(document);
+    issues.push(...warnings);
+    if (warnings.length > 0) {
+      document = flagIncompleteness(document, warnings);
+    }
+  }
+  let receiver = { sor: 'unknown', name: 'recipient not resolved', endpointAddress: 'urn:unknown' } as { sor: string; name: string | undefined; endpointAddress: string };
+  try {
+    const r = await resolveRecipient(
+      deps.db,
+      'composition' in document
+        ? { patientCpr: document.patientCpr, recipientSor: document.recipientSor, generalPractitionerSor: document.generalPractitionerSor, paths: { patient: 'patient', recipient: 'recipient' } }
+        : { patientCpr: document.patientCpr, paths: { patient: 'patient', recipient: 'recipient' } },
+      deps.registry,
+    );
+    receiver = { sor: r.sor, name: r.name, endpointAddress: r.endpoint.address };
+  } catch (e) {
+    if (!(e instanceof GatewayError)) {
+      throw e;
+    }
+    issues.push(...e.outcome.issue.map((i) => ({ ...i, severity: 'warning' as const })));
+  }
+  const bundle = buildMessageBundle({ document, event: EVENT[kind], messageHeaderId: randomUUID(), bundleId: randomUUID(), sender: { sor: req.client.organization.value }, receiver, ctx });
+  issues.push(...deps.validator.validate(bundle).filter((i) => i.severity === 'error' || i.severity === 'fatal'));
+  return { bundle, outcome: outcome(issues) };
+}
+
+function guessKind(req: Pick<SubmitRequest, 'format' | 'body'>): DocumentKind {
+  if (req.format === 'native') {
+    return typeof req.body === 'object' && req.body !== null && 'admission' in req.body ? 'discharge-letter' : 'clinical-document';
+  }
+  const codes = JSON.stringify((req.body as { entry?: Array<{ resource?: { type?: unknown } }> } | null)?.entry?.[0]?.resource?.type ?? {});
+  return DISCHARGE_SUMMARY_LOINC.some((c) => codes.includes(`"${c}"`)) ? 'discharge-letter' : 'clinical-document';
+}
+
+/**
  * Consent at intake: a refusal is a 403 that says which consent is missing and nothing else about the
  * patient, and it is written to the patient's disclosure log like every disclosure.
  */
@@ -230,10 +301,13 @@ async function assertDisclosurePermitted(deps: IntakeDeps, req: SubmitRequest, p
   );
 }
 
-function mapInput(deps: IntakeDeps, req: SubmitRequest, ctx: MappingContext): ClinicalDocument {
+function mapInput(deps: IntakeDeps, req: SubmitRequest, ctx: MappingContext): ClinicalDocument | EncounterNotification {
   if (req.format === 'hl7v2') {
+    if (req.kind === 'admission-notification' || req.kind === 'discharge-notification') {
+      return mapHl7ToEncounterNotification(parseHl7(req.body), ctx);
+    }
     if (req.kind !== 'discharge-letter') {
-      throw errors.unsupportedMediaType('Content-Type: HL7 v2 documents are taken on POST /discharge-letters');
+      throw errors.unsupportedMediaType('Content-Type: HL7 v2 documents are taken on POST /discharge-letters and POST /hl7v2');
     }
     const letter = mapHl7ToDischargeLetter(parseHl7(req.body));
     assertValidBody('NativeDischargeLetter', letter);
@@ -250,6 +324,9 @@ function mapInput(deps: IntakeDeps, req: SubmitRequest, ctx: MappingContext): Cl
   const base = deps.validator.validate(req.body).filter((i) => i.severity === 'error' || i.severity === 'fatal');
   if (base.length > 0) {
     throw errors.invalid(...base.slice(0, 20).map((p) => ({ diagnostics: p.diagnostics ?? p.details?.text ?? 'invalid', expression: p.expression?.[0] })));
+  }
+  if (req.kind !== 'discharge-letter' && req.kind !== 'clinical-document') {
+    throw errors.unsupportedMediaType('Content-Type: admission and discharge notifications are taken as HL7 v2 ADT');
   }
   return req.kind === 'discharge-letter' ? mapFhirDischargeDocument(req.body, ctx) : mapFhirClinicalDocument(req.body, ctx);
 }

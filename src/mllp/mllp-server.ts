@@ -6,7 +6,7 @@ import { GatewayError } from '../errors';
 import { buildAck, type AckCode, type AckError } from '../hl7v2/ack';
 import { encodeFrame, MllpFramer } from '../hl7v2/mllp-framer';
 import { Hl7ParseError, parseHl7Message, type Hl7Message } from '../hl7v2/parse';
-import { submitDocument, type IntakeDeps } from '../intake/submit-document';
+import { hl7DocumentKind, submitDocument, type IntakeDeps } from '../intake/submit-document';
 import type { Logger } from '../observability/logger';
 
 /**
@@ -119,11 +119,12 @@ export async function handleFrame(frame: Buffer, intake: IntakeDeps, logger: Log
     return buildAck(msg, 'AR', now, ackId, { text: `sending application ${msg.sendingApplication} (MSH-3/MSH-4) may not send to this gateway`, location: 'MSH-3', hl7ErrorCode: '207' });
   }
   const type = `${msg.messageType.code}^${msg.messageType.trigger}`;
-  if (!['MDM^T02', 'MDM^T10', 'ORU^R01'].includes(type)) {
+  if (!['MDM^T02', 'MDM^T10', 'ORU^R01', 'ADT^A01', 'ADT^A03'].includes(type)) {
     return buildAck(msg, 'AR', now, ackId, { text: `message type ${type} is not taken here`, location: 'MSH-9', hl7ErrorCode: '200' });
   }
   try {
-    const result = await submitDocument(intake, { kind: 'discharge-letter', client: sender.client, format: 'hl7v2', body: decode(frame) });
+    const body = decode(frame);
+    const result = await submitDocument(intake, { kind: hl7DocumentKind(body), client: sender.client, format: 'hl7v2', body });
     const warnings = result.response.outcome.issue.filter((i) => i.severity === 'warning').length;
     return buildAck(msg, 'AA', now, ackId, warnings ? { text: `accepted as message ${result.response.id} with ${warnings} completeness warnings` } : undefined);
   } catch (e) {

@@ -1,7 +1,8 @@
 import { Router, type Request, type Response } from 'express';
 import { currentClient, requireRole } from '../auth/authenticate';
 import { inputFormat, requireJsonBody } from '../http/body';
-import { submitDocument, type DocumentKind, type IntakeDeps } from '../intake/submit-document';
+import { sendFhir } from '../http/send-fhir';
+import { convertInput, hl7DocumentKind, submitDocument, type DocumentKind, type IntakeDeps } from '../intake/submit-document';
 import { errors } from '../errors';
 
 /** POST /discharge-letters and POST /send-to-own-gp: the same intake pipeline, different document kinds. */
@@ -21,5 +22,22 @@ export function documentRoutes(deps: IntakeDeps): Router {
   };
   router.post('/discharge-letters', requireRole('hospital'), requireJsonBody, handle('discharge-letter'));
   router.post('/send-to-own-gp', requireRole('hospital', 'gp'), requireJsonBody, handle('clinical-document'));
+  router.post('/\\$convert', requireJsonBody, async (req, res) => {
+    const result = await convertInput(deps, { client: currentClient(res), format: inputFormat(req), body: req.body });
+    sendFhir(res, 200, {
+      resourceType: 'Parameters',
+      parameter: [
+        { name: 'return', resource: result.bundle },
+        { name: 'outcome', resource: result.outcome },
+      ],
+    });
+  });
+  // Any HL7 v2 message the gateway takes: documents become discharge letters, ADT^A01/A03 notifications.
+  router.post('/hl7v2', requireRole('hospital'), requireJsonBody, async (req, res) => {
+    if (inputFormat(req) !== 'hl7v2') {
+      throw errors.unsupportedMediaType('Content-Type: POST /hl7v2 takes x-application/hl7-v2+er7 (or text/plain starting with MSH)');
+    }
+    await handle(hl7DocumentKind(req.body))(req, res);
+  });
   return router;
 }

@@ -75,3 +75,61 @@ describe('HL7 v2 discharge letters over HTTP', () => {
     expect(JSON.stringify(res.body.issue)).toMatch(text);
   });
 });
+
+describe('HL7 v2 admission and discharge notifications, POST /hl7v2 and POST /$convert', () => {
+  let gp: MessageReceiver;
+  let t: TestGateway;
+  const adt = () => readFileSync(join(__dirname, '../fixtures/hl7v2/adt-a01.hl7'), 'utf8');
+  beforeAll(async () => {
+    gp = await startMessageReceiver();
+    t = await startTestGateway();
+    await t.http.post('/fhir').set('Authorization', `Bearer ${KEY.admin}`).send(directoryBundle(gp.url)).expect(200);
+  });
+  afterAll(async () => {
+    await t.close();
+    await gp.close();
+  });
+  const post = (path: string, body: string, key = KEY.hospital) => t.http.post(path).set('Authorization', `Bearer ${key}`).set('Content-Type', 'x-application/hl7-v2+er7').send(body);
+
+  it.each([
+    ['ADT^A01', () => adt(), 'admission-notification', 'in-progress', undefined],
+    ['ADT^A03', () => adt().replace('ADT^A01^ADT_A01', 'ADT^A03^ADT_A03').replace('ADT-2026-0001', 'ADT-2026-0002').replace(/(PV1[^\r]*)/, '$1|20261120100000'), 'discharge-notification', 'finished', '2026-11-20'],
+  ])('sends an %s to the own GP as an Encounter with period, class and department', async (_name, body, event, status, end) => {
+    const before = gp.unique.size;
+    const res = await post('/hl7v2', body());
+    expect(res.status).toBe(202);
+    await gp.waitFor(before + 1);
+    const bundle = [...gp.unique.values()].at(-1)!.bundle;
+    const header = bundle.entry?.[0]?.resource as { eventCoding: { code: string }; focus: Array<{ reference: string }> };
+    expect(header.eventCoding.code).toBe(event);
+    const encounter = bundle.entry?.find((e) => e.fullUrl === header.focus[0]?.reference)?.resource as { resourceType: string; status: string; class: { code: string }; period: { start: string; end?: string }; serviceProvider: { display: string } };
+    expect(encounter).toMatchObject({ resourceType: 'Encounter', status, class: { code: 'IMP' }, period: { start: '2026-10-28' }, serviceProvider: { display: 'Psykiatrisk Center Demo' } });
+    expect(encounter.period.end).toBe(end);
+    // Minimal data on a legal basis: no diagnoses, no clinical text.
+    expect(bundle.entry?.map((e) => e.resource?.resourceType)).not.toContain('Condition');
+  });
+
+  it('refuses a message type it does not take, naming MSH-9', async () => {
+    const res = await post('/hl7v2', adt().replace('ADT^A01^ADT_A01', 'ADT^A08^ADT_A01').replace('ADT-2026-0001', 'ADT-X'));
+    expect(res.status).toBe(400);
+    expect(res.body.issue[0].expression[0]).toBe('MSH-9');
+  });
+
+  it('converts HL7, FHIR and native input without storing or delivering anything', async () => {
+    const before = await t.db.query<{ n: number }>('SELECT count(*)::int AS n FROM messages');
+    const fromHl7 = await post('/$convert', hl7().replace('MSG-2026-000777', 'CONVERT-1'), KEY.gp);
+    expect(fromHl7.status).toBe(200);
+    expect(fromHl7.body.resourceType).toBe('Parameters');
+    const bundle = fromHl7.body.parameter[0].resource;
+    expect(bundle.type).toBe('message');
+    const outcome = fromHl7.body.parameter[1].resource;
+    expect(outcome.issue.map((i: { details?: { coding?: Array<{ code: string }> } }) => i.details?.coding?.[0]?.code)).toContain('missing-follow-up-plan');
+    const fromJson = await t.http.post('/$convert').set('Authorization', `Bearer ${KEY.jobcentre}`).send(mapHl7ToDischargeLetter(parseHl7Message(hl7())));
+    expect(fromJson.status).toBe(200);
+    const unknownPatient = await t.http.post('/$convert').set('Authorization', `Bearer ${KEY.gp}`).send({ ...mapHl7ToDischargeLetter(parseHl7Message(hl7())), patient: { cpr: '3112999999' } });
+    expect(unknownPatient.status).toBe(200);
+    expect(JSON.stringify(unknownPatient.body.parameter[1].resource)).toContain('not known to the directory');
+    const after = await t.db.query<{ n: number }>('SELECT count(*)::int AS n FROM messages');
+    expect(after[0]?.n).toBe(before[0]?.n);
+  });
+});

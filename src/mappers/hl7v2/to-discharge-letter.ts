@@ -65,7 +65,7 @@ export function mapHl7ToDischargeLetter(msg: Hl7Message): NativeDischargeLetter 
   };
 }
 
-function findCpr(msg: Hl7Message, pid: Segment | undefined): string {
+export function findCpr(msg: Hl7Message, pid: Segment | undefined): string {
   for (const rep of msg.field(pid, 3)) {
     const id = (rep[0]?.[0] ?? '').replace(/-/g, '');
     const authority = [rep[3]?.[0], rep[3]?.[1]].filter(Boolean) as string[];
@@ -104,7 +104,7 @@ function documentContent(msg: Hl7Message): { text: string; attachments: NativeAt
   return { text: lines.join('\n').trim(), attachments };
 }
 
-function facilitySor(msg: Hl7Message, msh: Segment | undefined): string | undefined {
+export function facilitySor(msg: Hl7Message, msh: Segment | undefined): string | undefined {
   return [msg.get(msh, 4, 2), msg.get(msh, 4, 1)].map((v) => v.replace(/^urn:oid:1\.2\.208\.176\.1\.1\./, '')).find((v) => /^[0-9]{1,18}$/.test(v));
 }
 
