@@ -100,7 +100,7 @@ describe('HL7 v2 admission and discharge notifications, POST /hl7v2 and POST /$c
     expect(res.status).toBe(202);
     await gp.waitFor(before + 1);
     const bundle = [...gp.unique.values()].at(-1)!.bundle;
-    const header = bundle.entry?.[0]?.resource as { eventCoding: { code: string }; focus: Array<{ reference: string }> };
+    const header = bundle.entry?.[0]?.resource as unknown as { eventCoding: { code: string }; focus: Array<{ reference: string }> };
     expect(header.eventCoding.code).toBe(event);
     const encounter = bundle.entry?.find((e) => e.fullUrl === header.focus[0]?.reference)?.resource as { resourceType: string; status: string; class: { code: string }; period: { start: string; end?: string }; serviceProvider: { display: string } };
     expect(encounter).toMatchObject({ resourceType: 'Encounter', status, class: { code: 'IMP' }, period: { start: '2026-10-28' }, serviceProvider: { display: 'Psykiatrisk Center Demo' } });
