@@ -20,10 +20,8 @@ import { loadConfig } from '../src/config';
 import { startGateway } from '../src/gateway';
 import { createLogger } from '../src/observability/logger';
 import { createMetrics } from '../src/observability/metrics';
-import { migrate } from '../src/store/migrate';
-import { openPgliteDb } from '../src/store/pglite-db';
-import { openPostgresDb } from '../src/store/postgres-db';
 import { directoryBundle } from '../test/helpers/directory-fixture';
+import { openBenchDb } from './bench-db';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 8);
 const concurrencies = (process.env.BENCH_CONCURRENCY ?? '1,16,64').split(',').map(Number);
@@ -31,21 +29,6 @@ const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const hospitalKey = DEMO_CLIENTS.find((c) => c.role === 'hospital')!.apiKey;
 const adminKey = DEMO_CLIENTS.find((c) => c.role === 'admin')!.apiKey;
 const letter = readFileSync(join(__dirname, '../test/fixtures/discharge-letter.native.json'), 'utf8');
-
-async function openDb() {
-  if (process.env.DATABASE_URL) {
-    const schema = `bench_${randomBytes(4).toString('hex')}`;
-    const admin = openPostgresDb(process.env.DATABASE_URL, { max: 1 });
-    await admin.query(`CREATE SCHEMA ${schema}`);
-    await admin.close();
-    const db = openPostgresDb(process.env.DATABASE_URL, { schema, max: 20 });
-    await migrate(db);
-    return { db, drop: async () => { await db.query(`DROP SCHEMA ${schema} CASCADE`); } };
-  }
-  const db = await openPgliteDb(undefined);
-  await migrate(db);
-  return { db, drop: () => Promise.resolve() };
-}
 
 async function bullmqCeiling(concurrency: number, jobs: number): Promise<number> {
   const prefix = `bench-raw-${randomBytes(4).toString('hex')}`;
@@ -78,7 +61,7 @@ async function bullmqCeiling(concurrency: number, jobs: number): Promise<number>
 
 async function main(): Promise<void> {
   const receiver = await startMessageReceiver();
-  const { db, drop } = await openDb();
+  const { db, drop } = await openBenchDb();
   const config = loadConfig({ LOG_LEVEL: 'silent', REDIS_URL: redisUrl, QUEUE_PREFIX: `bench-${randomBytes(4).toString('hex')}`, WORKER_CONCURRENCY: '64' });
   const gateway = await startGateway(config, { db, logger: createLogger('silent'), metrics: createMetrics({ defaultMetrics: false }) });
   const server = gateway.app.listen(0, '127.0.0.1');
