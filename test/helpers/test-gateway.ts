@@ -7,6 +7,9 @@ import { startGateway, type Gateway, type GatewayOverrides } from '../../src/gat
 import { createLogger } from '../../src/observability/logger';
 import { createMetrics } from '../../src/observability/metrics';
 import type { Db } from '../../src/store/db';
+import { startMessageReceiver, type MessageReceiver } from '../../scripts/fhir-message-receiver';
+import type { MessageTracking } from '../../src/store/messages';
+import { directoryBundle } from './directory-fixture';
 import { createTestDb } from './test-db';
 
 export const KEY = Object.fromEntries(DEMO_CLIENTS.map((c) => [c.role, c.apiKey])) as Record<'hospital' | 'gp' | 'jobcentre' | 'employer' | 'admin', string>;
@@ -71,4 +74,31 @@ export async function eventually<T>(check: () => Promise<T | undefined>, timeout
     }
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+/** A gateway plus a real loopback GP endpoint, with the test directory loaded: the common integration setup. */
+export async function startGatewayWithGp(options: Parameters<typeof startTestGateway>[0] = {}): Promise<{ gp: MessageReceiver; t: TestGateway; close: () => Promise<void> }> {
+  const gp = await startMessageReceiver();
+  const t = await startTestGateway(options);
+  const loaded = await t.http.post('/fhir').set('Authorization', `Bearer ${KEY.admin}`).send(directoryBundle(gp.url));
+  if (loaded.status !== 200) {
+    throw new Error(`directory load failed: ${loaded.status}`);
+  }
+  return {
+    gp,
+    t,
+    close: async () => {
+      await t.close();
+      await gp.close();
+    },
+  };
+}
+
+/** Polls GET /messages/{id} until its status is one of `statuses`; returns the tracking body. */
+export function trackUntil(t: TestGateway, id: string, statuses: readonly string[] = ['delivered'], key = KEY.hospital): Promise<MessageTracking> {
+  return eventually(async () => {
+    const r = await t.http.get(`/messages/${id}`).set('Authorization', `Bearer ${key}`);
+    const body = r.body as MessageTracking;
+    return statuses.includes(body.status) ? body : undefined;
+  }, 10000, `message ${id} to become ${statuses.join(' or ')}`);
 }

@@ -1,32 +1,28 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Bundle, MessageHeader } from 'fhir/r4';
 import nock from 'nock';
-import { startMessageReceiver, type MessageReceiver } from '../../scripts/fhir-message-receiver';
+import { type MessageReceiver } from '../../scripts/fhir-message-receiver';
 import { buildAcknowledgement } from '../../src/mappers/message/acknowledgement';
 import { directoryBundle } from '../helpers/directory-fixture';
-import { KEY, eventually, startTestGateway, type TestGateway } from '../helpers/test-gateway';
+import { nativeLetter } from '../helpers/fixtures';
+import { KEY, eventually, startGatewayWithGp, startTestGateway, type TestGateway } from '../helpers/test-gateway';
 
 /**
  * Delivery semantics against a real loopback receiver: retries with backoff on transient failures,
  * immediate failure on permanent ones, dead letters after the last attempt, acknowledgements deciding
  * the outcome, and one delivery per Idempotency-Key.
  */
-const nativeLetter = () => JSON.parse(readFileSync(join(__dirname, '../fixtures/discharge-letter.native.json'), 'utf8')) as Record<string, unknown>;
 
 describe('delivery semantics', () => {
   let gp: MessageReceiver;
   let t: TestGateway;
+  let close: () => Promise<void>;
 
   beforeAll(async () => {
-    gp = await startMessageReceiver();
-    t = await startTestGateway();
-    await t.http.post('/fhir').set('Authorization', `Bearer ${KEY.admin}`).send(directoryBundle(gp.url)).expect(200);
+    ({ gp, t, close } = await startGatewayWithGp());
   });
 
   afterAll(async () => {
-    await t.close();
-    await gp.close();
+    await close();
   });
 
   const send = async (headers: Record<string, string> = {}, body: unknown = nativeLetter()) => {

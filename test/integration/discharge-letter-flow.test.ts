@@ -1,28 +1,23 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Bundle, Composition, MessageHeader } from 'fhir/r4';
-import { startMessageReceiver, type MessageReceiver } from '../../scripts/fhir-message-receiver';
+import { type MessageReceiver } from '../../scripts/fhir-message-receiver';
 import { getDefaultValidator } from '../../src/validation';
-import { GP_SOR, PATIENT_CPR, directoryBundle } from '../helpers/directory-fixture';
-import { KEY, eventually, startTestGateway, type TestGateway } from '../helpers/test-gateway';
+import { GP_SOR, PATIENT_CPR } from '../helpers/directory-fixture';
+import { nativeLetter } from '../helpers/fixtures';
+import { KEY, eventually, startGatewayWithGp, type TestGateway } from '../helpers/test-gateway';
 
 /** The foundation's promise end to end: a hospital posts a letter, the patient's own GP system receives it. */
-const nativeLetter = () => JSON.parse(readFileSync(join(__dirname, '../fixtures/discharge-letter.native.json'), 'utf8')) as Record<string, unknown>;
 
 describe('discharge letter to the own GP, end to end', () => {
   let gp: MessageReceiver;
   let t: TestGateway;
+  let close: () => Promise<void>;
 
   beforeAll(async () => {
-    gp = await startMessageReceiver();
-    t = await startTestGateway();
-    const loaded = await t.http.post('/fhir').set('Authorization', `Bearer ${KEY.admin}`).set('Content-Type', 'application/fhir+json').send(directoryBundle(gp.url));
-    expect(loaded.status).toBe(200);
+    ({ gp, t, close } = await startGatewayWithGp());
   });
 
   afterAll(async () => {
-    await t.close();
-    await gp.close();
+    await close();
   });
 
   beforeEach(() => {

@@ -1,11 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Composition } from 'fhir/r4';
-import { startMessageReceiver, type MessageReceiver } from '../../scripts/fhir-message-receiver';
+import { type MessageReceiver } from '../../scripts/fhir-message-receiver';
 import { parseHl7Message } from '../../src/hl7v2/parse';
 import { mapHl7ToDischargeLetter } from '../../src/mappers/hl7v2/to-discharge-letter';
-import { directoryBundle } from '../helpers/directory-fixture';
-import { KEY, eventually, startTestGateway, type TestGateway } from '../helpers/test-gateway';
+import { KEY, eventually, startGatewayWithGp, type TestGateway } from '../helpers/test-gateway';
 
 /** HL7 v2 over HTTP: the same FHIR discharge letter as the JSON path, MSH-10 as the idempotency key. */
 const hl7 = () => readFileSync(join(__dirname, '../fixtures/hl7v2/mdm-t02-discharge.hl7'), 'utf8');
@@ -13,14 +12,14 @@ const hl7 = () => readFileSync(join(__dirname, '../fixtures/hl7v2/mdm-t02-discha
 describe('HL7 v2 discharge letters over HTTP', () => {
   let gp: MessageReceiver;
   let t: TestGateway;
+  let close: () => Promise<void>;
+
   beforeAll(async () => {
-    gp = await startMessageReceiver();
-    t = await startTestGateway();
-    await t.http.post('/fhir').set('Authorization', `Bearer ${KEY.admin}`).send(directoryBundle(gp.url)).expect(200);
+    ({ gp, t, close } = await startGatewayWithGp());
   });
+
   afterAll(async () => {
-    await t.close();
-    await gp.close();
+    await close();
   });
 
   const post = (body: string, type = 'x-application/hl7-v2+er7') => t.http.post('/discharge-letters').set('Authorization', `Bearer ${KEY.hospital}`).set('Content-Type', type).send(body);
@@ -79,15 +78,15 @@ describe('HL7 v2 discharge letters over HTTP', () => {
 describe('HL7 v2 admission and discharge notifications, POST /hl7v2 and POST /$convert', () => {
   let gp: MessageReceiver;
   let t: TestGateway;
+  let close: () => Promise<void>;
   const adt = () => readFileSync(join(__dirname, '../fixtures/hl7v2/adt-a01.hl7'), 'utf8');
+
   beforeAll(async () => {
-    gp = await startMessageReceiver();
-    t = await startTestGateway();
-    await t.http.post('/fhir').set('Authorization', `Bearer ${KEY.admin}`).send(directoryBundle(gp.url)).expect(200);
+    ({ gp, t, close } = await startGatewayWithGp());
   });
+
   afterAll(async () => {
-    await t.close();
-    await gp.close();
+    await close();
   });
   const post = (path: string, body: string, key = KEY.hospital) => t.http.post(path).set('Authorization', `Bearer ${key}`).set('Content-Type', 'x-application/hl7-v2+er7').send(body);
 

@@ -1,32 +1,25 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Response } from 'supertest';
 import type { NativeDischargeLetter } from '../../src/mappers/native-types';
-import { startMessageReceiver, type MessageReceiver } from '../../scripts/fhir-message-receiver';
 import {
   NO_ENDPOINT_GP_SOR,
   PATIENT_OF_GP_WITHOUT_ENDPOINT_CPR,
   PATIENT_WITHOUT_GP_CPR,
-  directoryBundle,
 } from '../helpers/directory-fixture';
-import { KEY, startTestGateway, type TestGateway } from '../helpers/test-gateway';
+import { nativeLetter } from '../helpers/fixtures';
+import { KEY, startGatewayWithGp, type TestGateway } from '../helpers/test-gateway';
 
 /** Every error is an OperationOutcome naming the field and the problem, and nothing half-stored remains. */
-const nativeLetter = () => JSON.parse(readFileSync(join(__dirname, '../fixtures/discharge-letter.native.json'), 'utf8')) as NativeDischargeLetter & Record<string, unknown>;
 
 describe('intake errors and authorisation', () => {
-  let gp: MessageReceiver;
   let t: TestGateway;
+  let close: () => Promise<void>;
 
   beforeAll(async () => {
-    gp = await startMessageReceiver();
-    t = await startTestGateway({ env: { MAX_BODY_BYTES: '200000' } });
-    await t.http.post('/fhir').set('Authorization', `Bearer ${KEY.admin}`).send(directoryBundle(gp.url)).expect(200);
+    ({ t, close } = await startGatewayWithGp({ env: { MAX_BODY_BYTES: '200000' } }));
   });
 
   afterAll(async () => {
-    await t.close();
-    await gp.close();
+    await close();
   });
 
   const post = (body: unknown, key = KEY.hospital, type = 'application/json') =>

@@ -1,8 +1,7 @@
 import type { Bundle, MessageHeader } from 'fhir/r4';
-import { startMessageReceiver, type MessageReceiver } from '../../scripts/fhir-message-receiver';
+import { type MessageReceiver } from '../../scripts/fhir-message-receiver';
 import { openApiDocument, requestExamples } from '../../src/validation/request-schemas';
-import { directoryBundle } from '../helpers/directory-fixture';
-import { KEY, startTestGateway, type TestGateway } from '../helpers/test-gateway';
+import { KEY, startGatewayWithGp, type TestGateway } from '../helpers/test-gateway';
 
 /**
  * The contract stays true: every request example in openapi.yaml is accepted by the running gateway with a
@@ -18,15 +17,14 @@ const roleOf = (path: string, method: string): Role => {
 describe('openapi.yaml request examples', () => {
   let gp: MessageReceiver;
   let t: TestGateway;
+  let close: () => Promise<void>;
 
   beforeAll(async () => {
-    gp = await startMessageReceiver();
-    t = await startTestGateway();
-    await t.http.post('/fhir').set('Authorization', `Bearer ${KEY.admin}`).send(directoryBundle(gp.url)).expect(200);
+    ({ gp, t, close } = await startGatewayWithGp());
   });
+
   afterAll(async () => {
-    await t.close();
-    await gp.close();
+    await close();
   });
 
   const examples = requestExamples();
