@@ -70,6 +70,8 @@ export interface NativeFollowUpActivity {
 export interface NativeDischargeLetter {
   /** The sender's own id of the letter; becomes Composition.identifier. */
   documentId?: string;
+  /** The sender's id of an earlier letter this one replaces (a correction); becomes Composition.relatesTo. */
+  replaces?: string;
   patient: NativePatient;
   /** Addressee; when absent, the patient's own GP. */
   recipient?: NativeOrganization;

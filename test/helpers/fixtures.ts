@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Bundle } from 'fhir/r4';
+import type { ClinicalDocument } from '../../src/mappers/clinical-document';
 import type { NativeDischargeLetter } from '../../src/mappers/native-types';
 
 /** A fresh copy of the native discharge-letter fixture, free to change in a test. */
@@ -10,4 +12,15 @@ export function nativeLetter(): NativeDischargeLetter & Record<string, unknown> 
 /** The MDM^T02 fixture, optionally under another control id (MSH-10). */
 export function mdmT02(controlId = 'MSG-2026-000777'): string {
   return readFileSync(join(__dirname, '../fixtures/hl7v2/mdm-t02-discharge.hl7'), 'utf8').replace('MSG-2026-000777', controlId);
+}
+
+/** A mapped document as the FHIR document Bundle a FHIR-speaking EHR would send. */
+export function asDocumentBundle(doc: ClinicalDocument): Bundle {
+  return {
+    resourceType: 'Bundle',
+    type: 'document',
+    identifier: { system: 'urn:ietf:rfc:3986', value: 'urn:uuid:0c5d3d8e-6f41-4a59-9d0b-6c1f0e2f9a11' },
+    timestamp: '2026-11-20T10:00:00Z',
+    entry: doc.entries.map((e) => ({ fullUrl: e.fullUrl, resource: structuredClone(e.resource) })),
+  };
 }

@@ -4,6 +4,9 @@ import type { Composition } from 'fhir/r4';
 import { type MessageReceiver } from '../../scripts/fhir-message-receiver';
 import { parseHl7Message } from '../../src/hl7v2/parse';
 import { mapHl7ToDischargeLetter } from '../../src/mappers/hl7v2/to-discharge-letter';
+import { mapNativeDischargeLetter } from '../../src/mappers/discharge-letter/from-native';
+import { asDocumentBundle } from '../helpers/fixtures';
+import { testContext } from '../helpers/mapping-context';
 import { KEY, eventually, startGatewayWithGp, type TestGateway } from '../helpers/test-gateway';
 
 /** HL7 v2 over HTTP: the same FHIR discharge letter as the JSON path, MSH-10 as the idempotency key. */
@@ -42,6 +45,16 @@ describe('HL7 v2 discharge letters over HTTP', () => {
     expect(shape(a)).toEqual(shape(b));
     // An unstructured HL7 letter lacks a follow-up plan etc., so the GP sees the completeness section first.
     expect(a.section?.map((s) => s.code?.coding?.[0]?.code)).toEqual(['completeness-warnings', '11535-2', 'letter-text', 'attachments']);
+  });
+
+  it('delivers the same letter for the HL7 and the FHIR input of one letter', async () => {
+    const viaHl7 = await post(hl7().replace('MSG-2026-000777', 'EQUIV-1'));
+    const fhir = asDocumentBundle(mapNativeDischargeLetter(mapHl7ToDischargeLetter(parseHl7Message(hl7())), testContext(undefined, 'eeeeeeee')));
+    const viaFhir = await t.http.post('/discharge-letters').set('Authorization', `Bearer ${KEY.hospital}`).set('Content-Type', 'application/fhir+json').send(JSON.stringify(fhir));
+    expect([viaHl7.status, viaFhir.status]).toEqual([202, 202]);
+    const [a, b] = await Promise.all([delivered(viaHl7.body.id as string), delivered(viaFhir.body.id as string)]);
+    const shape = (c: Composition) => ({ type: c.type, title: c.title, sections: c.section?.map((s) => [s.code?.coding?.[0]?.code, s.text?.div]) });
+    expect(shape(a)).toEqual(shape(b));
   });
 
   it('takes text/plain that starts with MSH, with LF line ends', async () => {

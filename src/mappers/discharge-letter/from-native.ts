@@ -137,6 +137,7 @@ export function mapNativeDischargeLetter(input: NativeDischargeLetter, ctx: Mapp
     meta: { profile: [PROFILE.dischargeLetter] },
     text: narrative(`${title} for ${patientName(input)} fra ${input.department.name}`, `Indlagt ${input.admission.start} – ${input.admission.end}. Skrevet af ${input.author.name}.`),
     ...(input.documentId ? { identifier: { system: `${SYSTEM.documentId}/${input.department.sor}`, value: input.documentId } } : {}),
+    ...(input.replaces ? { relatesTo: [{ code: 'replaces' as const, targetIdentifier: { system: `${SYSTEM.documentId}/${input.department.sor}`, value: input.replaces } }] } : {}),
     status: 'final',
     type: { coding: [{ system: SYSTEM.loinc, code: loincCode, display: 'Discharge summary' }] },
     subject: ref(patient),

@@ -53,8 +53,14 @@ export function mapHl7ToDischargeLetter(msg: Hl7Message): NativeDischargeLetter 
     .map((dg) => ({ code: msg.get(dg, 3, 1), display: msg.get(dg, 3, 2) }))
     .filter((d) => /^D?[A-Z][0-9]{2}/i.test(d.code))
     .map((d, i) => ({ code: d.code.toUpperCase(), ...(d.display ? { display: d.display } : {}), ...(i === 0 ? { primary: true } : {}) }));
+  // MDM^T10 replaces an earlier document: TXA-13 is its unique document number.
+  const replaces = type === 'MDM^T10' ? msg.get(txa, 13) : '';
+  if (type === 'MDM^T10' && !replaces) {
+    throw errors.invalid({ diagnostics: 'TXA-13: an MDM^T10 must name the document it replaces (parent document number)', expression: 'TXA-13', reason: 'missing-field' });
+  }
   return {
     documentId: documentId.slice(0, 100),
+    ...(replaces ? { replaces: replaces.slice(0, 100) } : {}),
     patient: { cpr, ...(family || given ? { name: { ...(family ? { family } : {}), ...(given ? { given: [given] } : {}) } } : {}) },
     author: { name: author, organization: { sor, name: departmentName } },
     department: { sor, name: departmentName },

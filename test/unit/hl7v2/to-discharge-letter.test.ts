@@ -73,3 +73,19 @@ describe('HL7 v2 MDM^T02 → native discharge letter', () => {
     expect(hl7Date(input)).toBe(expected);
   });
 });
+
+describe('HL7 v2 MDM^T10: a document replacing an earlier one', () => {
+  const t10 = () => fixture().replace('MDM^T02^MDM_T02', 'MDM^T10^MDM_T10').replace('PC-DEMO-2026-000123||||AU', 'PC-DEMO-2026-000124|PC-DEMO-2026-000123|||AU');
+
+  it('says which document it replaces, down to Composition.relatesTo', () => {
+    const letter = map(t10());
+    expect(letter.documentId).toBe('PC-DEMO-2026-000124');
+    expect(letter.replaces).toBe('PC-DEMO-2026-000123');
+    const doc = mapNativeDischargeLetter(letter, testContext());
+    expect(doc.composition.relatesTo).toEqual([{ code: 'replaces', targetIdentifier: { system: 'http://sektorbro.dk/fhir/NamingSystem/document-id/265161000016004', value: 'PC-DEMO-2026-000123' } }]);
+  });
+
+  it('refuses a T10 that does not name the replaced document (TXA-13)', () => {
+    expect(refusal(fixture().replace('MDM^T02^MDM_T02', 'MDM^T10^MDM_T10')).outcome.issue[0]?.expression?.[0]).toBe('TXA-13');
+  });
+});

@@ -11,22 +11,12 @@ import { buildAcknowledgement, parseAcknowledgement } from '../../../src/mappers
 import { buildMessageBundle } from '../../../src/mappers/message/build-message';
 import type { NativeDischargeLetter } from '../../../src/mappers/native-types';
 import { SYSTEM } from '../../../src/mappers/systems';
+import { asDocumentBundle } from '../../helpers/fixtures';
 import { testContext } from '../../helpers/mapping-context';
 
 const letter = (): NativeDischargeLetter => JSON.parse(readFileSync(join(__dirname, '../../fixtures/discharge-letter.native.json'), 'utf8')) as NativeDischargeLetter;
 const sectionCodes = (c: Composition) => (c.section ?? []).map((s) => s.code?.coding?.[0]?.code);
 const ofType = <T extends Resource>(doc: ClinicalDocument, type: T['resourceType']) => doc.entries.map((e) => e.resource).filter((r): r is T => r.resourceType === type);
-
-/** Turns a mapped document into the FHIR document Bundle a FHIR-speaking EHR would send. */
-function asDocumentBundle(doc: ClinicalDocument): Bundle {
-  return {
-    resourceType: 'Bundle',
-    type: 'document',
-    identifier: { system: 'urn:ietf:rfc:3986', value: 'urn:uuid:0c5d3d8e-6f41-4a59-9d0b-6c1f0e2f9a11' },
-    timestamp: '2026-11-20T10:00:00Z',
-    entry: doc.entries.map((e) => ({ fullUrl: e.fullUrl, resource: structuredClone(e.resource) })),
-  };
-}
 
 describe('native discharge letter → FHIR document', () => {
   const doc = mapNativeDischargeLetter(letter(), testContext());
