@@ -37,8 +37,8 @@ export function inputFormat(req: Request): InputFormat {
   throw errors.unsupportedMediaType(`Content-Type: expected application/json, application/fhir+json or x-application/hl7-v2+er7, got ${req.get('content-type') ?? 'none'}`);
 }
 
-/** A JSON route needs a JSON body: 415 for another content type, 400 for none. */
-export function requireJsonBody(req: Request, _res: Response, next: NextFunction): void {
+/** A route with a body needs one of the types it takes (JSON or HL7 v2 text): 415 for another, 400 for none. */
+export function requireBody(req: Request, _res: Response, next: NextFunction): void {
   if (req.body !== undefined) {
     next();
     return;

@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { currentClient, requireRole } from '../auth/authenticate';
 import { createConsent, findConsents, readConsent, replaceConsent, withdrawConsent, type ConsentDeps } from '../consent/consent-service';
 import { errors } from '../errors';
-import { requireJsonBody } from '../http/body';
+import { requireBody } from '../http/body';
 import { sendFhir } from '../http/send-fhir';
 
 /** FHIR Consent records: POST, GET (read and search), PUT, DELETE (= withdraw, the record stays). */
@@ -10,7 +10,7 @@ export function consentRoutes(deps: ConsentDeps): Router {
   const router = Router();
   const roles = requireRole('admin', 'patient', 'hospital', 'gp', 'jobcentre');
 
-  router.post('/fhir/Consent', roles, requireJsonBody, async (req, res) => {
+  router.post('/fhir/Consent', roles, requireBody, async (req, res) => {
     const consent = await createConsent(deps, currentClient(res), req.body);
     res.location(`/fhir/Consent/${consent.id ?? ''}`);
     sendFhir(res, 201, consent);
@@ -18,7 +18,7 @@ export function consentRoutes(deps: ConsentDeps): Router {
   router.get('/fhir/Consent/:id', roles, async (req, res) => {
     sendFhir(res, 200, (await readConsent(deps, currentClient(res), String(req.params.id))).resource);
   });
-  router.put('/fhir/Consent/:id', roles, requireJsonBody, async (req, res) => {
+  router.put('/fhir/Consent/:id', roles, requireBody, async (req, res) => {
     sendFhir(res, 200, await replaceConsent(deps, currentClient(res), String(req.params.id), req.body));
   });
   router.delete('/fhir/Consent/:id', roles, async (req, res) => {

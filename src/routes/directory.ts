@@ -3,7 +3,7 @@ import { Router } from 'express';
 import { requireRole } from '../auth/authenticate';
 import { importDirectoryBundle } from '../directory/import-directory';
 import { errors } from '../errors';
-import { requireJsonBody } from '../http/body';
+import { requireBody } from '../http/body';
 import { sendFhir } from '../http/send-fhir';
 import type { Db } from '../store/db';
 import { withDatabase } from '../store/unavailable';
@@ -16,7 +16,7 @@ const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
 export function directoryRoutes(db: Db): Router {
   const router = Router();
 
-  router.post('/fhir', requireRole('admin'), requireJsonBody, async (req, res) => {
+  router.post('/fhir', requireRole('admin'), requireBody, async (req, res) => {
     const result = await withDatabase(() => importDirectoryBundle(db, req.body));
     sendFhir(res, 200, result);
   });

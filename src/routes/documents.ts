@@ -1,11 +1,11 @@
 import { Router, type Request, type Response } from 'express';
 import { currentClient, requireRole } from '../auth/authenticate';
-import { inputFormat, requireJsonBody } from '../http/body';
+import { inputFormat, requireBody } from '../http/body';
 import { sendFhir } from '../http/send-fhir';
 import { convertInput, hl7DocumentKind, submitDocument, type DocumentKind, type IntakeDeps } from '../intake/submit-document';
 import { errors } from '../errors';
 
-/** POST /discharge-letters and POST /send-to-own-gp: the same intake pipeline, different document kinds. */
+/** Document intake (discharge letters, send to own GP, HL7 v2) and the $convert dry run: one pipeline, thin handlers. */
 export function documentRoutes(deps: IntakeDeps): Router {
   const router = Router();
   const handle = (kind: DocumentKind) => async (req: Request, res: Response) => {
@@ -20,9 +20,9 @@ export function documentRoutes(deps: IntakeDeps): Router {
     }
     res.json(result.response);
   };
-  router.post('/discharge-letters', requireRole('hospital'), requireJsonBody, handle('discharge-letter'));
-  router.post('/send-to-own-gp', requireRole('hospital', 'gp'), requireJsonBody, handle('clinical-document'));
-  router.post('/\\$convert', requireJsonBody, async (req, res) => {
+  router.post('/discharge-letters', requireRole('hospital'), requireBody, handle('discharge-letter'));
+  router.post('/send-to-own-gp', requireRole('hospital', 'gp'), requireBody, handle('clinical-document'));
+  router.post('/\\$convert', requireBody, async (req, res) => {
     const result = await convertInput(deps, { client: currentClient(res), format: inputFormat(req), body: req.body });
     sendFhir(res, 200, {
       resourceType: 'Parameters',
@@ -33,7 +33,7 @@ export function documentRoutes(deps: IntakeDeps): Router {
     });
   });
   // Any HL7 v2 message the gateway takes: documents become discharge letters, ADT^A01/A03 notifications.
-  router.post('/hl7v2', requireRole('hospital'), requireJsonBody, async (req, res) => {
+  router.post('/hl7v2', requireRole('hospital'), requireBody, async (req, res) => {
     if (inputFormat(req) !== 'hl7v2') {
       throw errors.unsupportedMediaType('Content-Type: POST /hl7v2 takes x-application/hl7-v2+er7 (or text/plain starting with MSH)');
     }
