@@ -76,8 +76,8 @@ export interface NativeDischargeLetter {
   /** Addressee; when absent, the patient's own GP. */
   recipient?: NativeOrganization;
   author: NativeAuthor;
-  /** The discharging department (custodian). */
-  department: NativeOrganization & { phone?: string; email?: string };
+  /** The discharging department (custodian); its name heads the letter the GP reads. */
+  department: NativeOrganization & { name: string; phone?: string; email?: string };
   /** LOINC code of the letter; default 18842-5 (Discharge summary). */
   loincCode?: string;
   admission: { start: string; end: string };
