@@ -131,16 +131,6 @@ export function decideDisclosure(policy: DisclosurePolicy, request: DisclosureRe
   };
 }
 
-/** A consent counts only while active and within its period. */
-export function isConsentInForce(consent: Consent, at: Date): boolean {
-  if (consent.status !== 'active') {
-    return false;
-  }
-  const period = consent.provision?.period;
-  const t = at.getTime();
-  return !(period?.start && t < Date.parse(period.start)) && !(period?.end && t > endOf(period.end));
-}
-
 function flattenConsent(consent: Consent): FlatRule[] {
   const id = consent.id ?? 'unknown';
   const out: FlatRule[] = [];

@@ -8,7 +8,6 @@ import { createLogger } from '../../src/observability/logger';
 import { createMetrics } from '../../src/observability/metrics';
 import type { Db } from '../../src/store/db';
 import { startMessageReceiver, type MessageReceiver } from '../../scripts/fhir-message-receiver';
-import type { MessageTracking } from '../../src/store/messages';
 import { directoryBundle } from './directory-fixture';
 import { createTestDb } from './test-db';
 
@@ -92,13 +91,4 @@ export async function startGatewayWithGp(options: Parameters<typeof startTestGat
       await gp.close();
     },
   };
-}
-
-/** Polls GET /messages/{id} until its status is one of `statuses`; returns the tracking body. */
-export function trackUntil(t: TestGateway, id: string, statuses: readonly string[] = ['delivered'], key = KEY.hospital): Promise<MessageTracking> {
-  return eventually(async () => {
-    const r = await t.http.get(`/messages/${id}`).set('Authorization', `Bearer ${key}`);
-    const body = r.body as MessageTracking;
-    return statuses.includes(body.status) ? body : undefined;
-  }, 10000, `message ${id} to become ${statuses.join(' or ')}`);
 }
