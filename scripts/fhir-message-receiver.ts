@@ -13,10 +13,14 @@ export type ReceiverBehaviour =
   | { kind: 'ack'; code: 'ok' | 'transient-error' | 'fatal-error' }
   | { kind: 'status'; status: number; body?: unknown }
   | { kind: 'empty'; status: number }
-  | { kind: 'hang' };
+  | { kind: 'hang' }
+  /** Takes the message (it counts as received) but answers only after delayMs: a sender that times out resends it. */
+  | { kind: 'slow'; delayMs: number };
 
 export interface ReceivedMessage {
   messageHeaderId: string;
+  /** Whether the receiver took it (answered ok, or slowly): a failed or hung attempt is false. */
+  accepted?: boolean;
   bundle: Bundle;
   path: string;
   receivedAt: Date;
@@ -96,7 +100,8 @@ export async function startMessageReceiver(options: { port?: number; behaviour?:
         hanging.add(res);
         return;
       }
-      const accepted = behaviour.kind === 'ack' ? behaviour.code === 'ok' : behaviour.status < 300;
+      const accepted = behaviour.kind === 'ack' ? behaviour.code === 'ok' : behaviour.kind === 'slow' ? true : behaviour.status < 300;
+      message.accepted = accepted;
       if (accepted && !unique.has(message.messageHeaderId)) {
         unique.set(message.messageHeaderId, message);
         for (const w of waiters.filter((w) => unique.size >= w.count)) {
@@ -104,7 +109,15 @@ export async function startMessageReceiver(options: { port?: number; behaviour?:
           w.resolve();
         }
       }
-      if (behaviour.kind === 'ack') {
+      if (behaviour.kind === 'slow') {
+        hanging.add(res);
+        setTimeout(() => {
+          hanging.delete(res);
+          if (!res.destroyed) {
+            res.writeHead(200, { 'content-type': 'application/fhir+json' }).end(JSON.stringify(buildAcknowledgement(bundle, 'ok', { now: new Date(), newId: randomUUID, gatewayEndpoint: receiver.url })));
+          }
+        }, behaviour.delayMs);
+      } else if (behaviour.kind === 'ack') {
         res.writeHead(200, { 'content-type': 'application/fhir+json' }).end(JSON.stringify(buildAcknowledgement(bundle, behaviour.code, { now: new Date(), newId: randomUUID, gatewayEndpoint: receiver.url }, `receiver answered ${behaviour.code}`)));
       } else if (behaviour.kind === 'empty') {
         res.writeHead(behaviour.status).end();

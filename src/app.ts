@@ -24,12 +24,18 @@ import { disclosureRoutes } from './routes/disclosures';
 import type { DisclosureGuard } from './consent/disclosure-guard';
 import { directoryRoutes } from './routes/directory';
 import { documentRoutes } from './routes/documents';
+import { deadLetterRoutes } from './routes/dead-letters';
 import { messageRoutes } from './routes/messages';
 import { operationsRoutes } from './routes/operations';
 import type { Db } from './store/db';
 import type { FhirValidator } from './validation/fhir-validator';
 import type { IntakeDeps } from './intake/submit-document';
 import { openApiDocument, openApiYaml } from './validation/request-schemas';
+import { statusReportRoutes } from './routes/status-reports';
+import { sickLeaveRoutes } from './routes/sick-leave-certificates';
+import { subscriptionRoutes } from './routes/subscriptions';
+import type { Notifier } from './subscriptions/notifier';
+import type { StatusReportDeps } from './status-report/status-report-service';
 
 export interface AppDeps {
   config: Config;
@@ -46,6 +52,8 @@ export interface AppDeps {
   wakeRelay: () => void;
   /** True once SIGTERM arrived: intake answers 503 while in-flight work finishes. */
   isShuttingDown: () => boolean;
+  statusReports: StatusReportDeps;
+  notifier: Notifier | undefined;
 }
 
 /** What the intake pipeline needs, shared by the HTTP routes and the MLLP listener. */
@@ -102,9 +110,16 @@ export function createApp(deps: AppDeps): Express {
   const intake = buildIntakeDeps(deps);
   app.use(documentRoutes(intake));
   app.use(messageRoutes(deps.db));
+  app.use(deadLetterRoutes({ db: deps.db, onRequeued: deps.wakeRelay }));
   app.use(acknowledgementRoutes({ db: deps.db, metrics: deps.metrics, onRequeued: deps.wakeRelay }));
   app.use(consentRoutes({ db: deps.db, validator: deps.validator }));
   app.use(disclosureRoutes(deps.db));
+  // Before the directory's generic /fhir/:type routes, which only admins may use.
+  app.use(statusReportRoutes(deps.statusReports, `${deps.config.publicBaseUrl}/fhir`));
+  app.use(subscriptionRoutes({ db: deps.db, notifier: deps.notifier, baseUrl: `${deps.config.publicBaseUrl}/fhir` }));
+  app.use(
+    sickLeaveRoutes({ db: deps.db, guard: deps.guard, validator: deps.validator, logger: deps.logger, gatewayEndpoint: intake.gatewayEndpoint, onAccepted: deps.wakeRelay }),
+  );
   app.use(directoryRoutes(deps.db));
 
   app.use(notFoundHandler());

@@ -42,6 +42,20 @@ export interface Config {
   readonly mllpSenders: ReadonlyArray<{ application: string; facility: string | undefined; clientId: string }>;
   /** Whether this process runs the relay and delivery workers (false for an intake-only replica). */
   readonly runWorkers: boolean;
+  readonly subscriptions: {
+    /** Attempts per notification before the subscription turns error. */
+    readonly attempts: number;
+    readonly backoffMs: number;
+    readonly timeoutMs: number;
+    /** How often the database is asked for notifications and heartbeats to queue. */
+    readonly pollMs: number;
+  };
+  readonly statusReports: {
+    /** How long before a status-report deadline the physician is reminded. */
+    readonly remindBeforeMs: number;
+    /** How often scheduled reminders are checked against Redis (re-added if Redis lost them). */
+    readonly reminderReconcileMs: number;
+  };
 }
 
 interface RawEnv {
@@ -65,6 +79,12 @@ interface RawEnv {
   VALIDATE_OUTPUT: Config['validateOutput'];
   MLLP_PORT?: number;
   MLLP_SENDERS?: string;
+  STATUS_REPORT_REMIND_BEFORE_MS: number;
+  REMINDER_RECONCILE_MS: number;
+  SUBSCRIPTION_ATTEMPTS: number;
+  SUBSCRIPTION_BACKOFF_MS: number;
+  SUBSCRIPTION_TIMEOUT_MS: number;
+  SUBSCRIPTION_POLL_MS: number;
 }
 
 const schema = {
@@ -89,6 +109,12 @@ const schema = {
     RUN_WORKERS: { type: 'boolean', default: true },
     VALIDATE_OUTPUT: { enum: ['fhir-input', 'always', 'never'], default: 'fhir-input' },
     MLLP_PORT: { type: 'integer', minimum: 0, maximum: 65535 },
+    STATUS_REPORT_REMIND_BEFORE_MS: { type: 'integer', minimum: 0, maximum: 31536000000, default: 172800000 },
+    REMINDER_RECONCILE_MS: { type: 'integer', minimum: 100, maximum: 86400000, default: 60000 },
+    SUBSCRIPTION_ATTEMPTS: { type: 'integer', minimum: 1, maximum: 100, default: 6 },
+    SUBSCRIPTION_BACKOFF_MS: { type: 'integer', minimum: 1, maximum: 3600000, default: 2000 },
+    SUBSCRIPTION_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 600000, default: 10000 },
+    SUBSCRIPTION_POLL_MS: { type: 'integer', minimum: 10, maximum: 600000, default: 1000 },
     MLLP_SENDERS: { type: 'string', pattern: '^[^=,|\\s]+(\\|[^=,|\\s]+)?=[A-Za-z0-9._-]+(,[^=,|\\s]+(\\|[^=,|\\s]+)?=[A-Za-z0-9._-]+)*$' },
   },
   required: ['PORT', 'REDIS_URL', 'DATA_DIR', 'LOG_LEVEL'],
@@ -152,5 +178,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
         const [application = '', facility] = sender.split('|');
         return { application, facility, clientId };
       }),
+    subscriptions: Object.freeze({
+      attempts: raw.SUBSCRIPTION_ATTEMPTS,
+      backoffMs: raw.SUBSCRIPTION_BACKOFF_MS,
+      timeoutMs: raw.SUBSCRIPTION_TIMEOUT_MS,
+      pollMs: raw.SUBSCRIPTION_POLL_MS,
+    }),
+    statusReports: Object.freeze({ remindBeforeMs: raw.STATUS_REPORT_REMIND_BEFORE_MS, reminderReconcileMs: raw.REMINDER_RECONCILE_MS }),
   });
 }

@@ -20,6 +20,10 @@ import { OutboxRelay, type RelayOptions } from './queue/outbox-relay';
 import type { Db } from './store/db';
 import { openDb } from './store/open-db';
 import { getDefaultValidator } from './validation';
+import { loadStandardSets } from './status-report/question-sets';
+import { createReminderScheduler, type ReminderScheduler } from './status-report/reminders';
+import { fireReminder, type StatusReportDeps } from './status-report/status-report-service';
+import { createNotifier, type Notifier } from './subscriptions/notifier';
 
 /**
  * Wires one gateway process: database, directory, clients, queue, relay, workers and the HTTP app.
@@ -34,6 +38,8 @@ export interface Gateway {
   readonly relay: OutboxRelay;
   readonly worker: Worker<DeliveryJobData> | undefined;
   readonly mllp: MllpServer | undefined;
+  readonly reminders: ReminderScheduler;
+  readonly notifier: Notifier;
   /** Stop taking new messages (503) while in-flight work finishes. */
   beginShutdown(): void;
   /** Finishes in-flight jobs, then closes queues, Redis and the database. */
@@ -82,6 +88,32 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
     relay.start();
   }
 
+  const statusReports: StatusReportDeps = {
+    db,
+    guard,
+    validator,
+    logger,
+    sets: loadStandardSets(),
+    reminders: undefined,
+    remindBeforeMs: config.statusReports.remindBeforeMs,
+    gatewayEndpoint: `${config.publicBaseUrl}/fhir`,
+    onAccepted: () => {
+      relay.wake();
+      notifier.wake();
+    },
+  };
+  const reminderWorkerConnection = config.runWorkers ? createRedisConnection(config.redisUrl, 'worker') : undefined;
+  const reminders = createReminderScheduler(db, queueConnection, {
+    prefix: config.queuePrefix,
+    logger,
+    reconcileMs: config.statusReports.reminderReconcileMs,
+    workerConnection: reminderWorkerConnection,
+    fire: (job) => fireReminder(statusReports, job.taskId, job.kind),
+  });
+  statusReports.reminders = reminders;
+  const notifierConnection = config.runWorkers ? createRedisConnection(config.redisUrl, 'worker') : undefined;
+  const notifier = createNotifier({ db, guard, logger }, queueConnection, notifierConnection, { prefix: config.queuePrefix, baseUrl: `${config.publicBaseUrl}/fhir`, ...config.subscriptions });
+
   let shuttingDown = false;
   const appDeps: AppDeps = {
     config,
@@ -92,12 +124,15 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
     clients,
     validator,
     guard,
-    queues: [queue],
+    queues: [queue, reminders.queue, notifier.queue],
     registry: config.registryFhirUrl ? createFhirRegistry(config.registryFhirUrl) : undefined,
     wakeRelay: () => {
       relay.wake();
+      notifier.wake();
     },
     isShuttingDown: () => shuttingDown,
+    statusReports,
+    notifier,
   };
   const app = createApp(appDeps);
   const mllp = config.mllpPort === undefined ? undefined : await startMllpServer(buildIntakeDeps(appDeps), logger, {
@@ -122,6 +157,8 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
     relay,
     worker,
     mllp,
+    reminders,
+    notifier,
     beginShutdown() {
       shuttingDown = true;
     },
@@ -132,9 +169,11 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
         await relay.stop();
         // Worker.close waits for active jobs; a job cut short stays in Redis and runs again elsewhere.
         await worker?.close();
+        await reminders.close();
+        await notifier.close();
         await queue.close();
         await Promise.all(
-          [queueConnection, probeConnection, workerConnection].filter((c) => c !== undefined).map((c) => c.quit().catch(() => undefined)),
+          [queueConnection, probeConnection, workerConnection, reminderWorkerConnection, notifierConnection].filter((c) => c !== undefined).map((c) => c.quit().catch(() => undefined)),
         );
         if (!overrides.db) {
           await db.close();

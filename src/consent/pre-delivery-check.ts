@@ -1,7 +1,6 @@
 import type { Role } from '../auth/clients';
-import { findOrganizationBySor } from '../directory/directory';
+import { findOrganizationByIdentifier } from '../directory/directory';
 import { disclosureOf } from './disclosure-of';
-import { SYSTEM } from '../mappers/systems';
 import type { Db } from '../store/db';
 import type { DeliveryWork } from '../store/messages';
 import { sectorOfOrganization, sectorOfRole, type DisclosureGuard } from './disclosure-guard';
@@ -15,15 +14,15 @@ export function consentPreDeliveryCheck(db: Db, guard: DisclosureGuard) {
     if (!work.patientCpr) {
       return undefined;
     }
-    const org = await findOrganizationBySor(db, work.recipientSor);
+    const recipient = { system: work.recipientSystem, value: work.recipientSor };
+    const org = await findOrganizationByIdentifier(db, recipient);
     if (!org) {
-      return `the recipient SOR ${work.recipientSor} is no longer in the directory`;
+      return `the recipient ${work.recipientSor} is no longer in the directory`;
     }
-    const decision = await guard.decide(
-      db,
-      work.patientCpr,
-      disclosureOf(work.kind, sectorOfRole(work.senderRole as Role), sectorOfOrganization(org.resource), { system: SYSTEM.sor, value: work.recipientSor }),
-    );
+    const base = disclosureOf(work.kind, sectorOfRole(work.senderRole as Role), sectorOfOrganization(org.resource), recipient);
+    // Classes already withheld at intake are not in the message: only what it carries must still be permitted.
+    const request = work.disclosure ? { ...base, purpose: work.disclosure.purpose, dataClasses: work.disclosure.dataClasses, optionalDataClasses: [] } : base;
+    const decision = await guard.decide(db, work.patientCpr, request);
     return decision.permit ? undefined : `consent changed before delivery: ${decision.reason}`;
   };
 }

@@ -1,5 +1,6 @@
 import { recordAudit } from '../audit/record-audit';
 import { SYSTEM } from '../mappers/systems';
+import { markTaskReceived } from '../status-report/task-store';
 import type { Metrics } from '../observability/metrics';
 import type { Db } from '../store/db';
 import { recordDeliveryAttempt, type DeliveryStatus, type DeliveryWork } from '../store/messages';
@@ -24,16 +25,19 @@ export async function completeDelivery(
 ): Promise<void> {
   await deps.db.transaction(async (tx) => {
     await recordDeliveryAttempt(tx, work.id, { status, error, countsAsAttempt: attempted });
+    if (status === 'delivered' && work.kind === 'status-report-request' && work.taskId) {
+      await markTaskReceived(tx, work.taskId);
+    }
     await recordAudit(tx, {
       action: AUDIT_ACTION[status],
       messageKind: work.kind,
       messageId: work.messageId,
       messageHeaderId: work.messageHeaderId,
       sender: { clientId: work.senderClientId, organization: work.senderOrg },
-      recipient: { system: SYSTEM.sor, value: work.recipientSor, name: work.recipientName ?? undefined },
-      purpose: TREATMENT,
+      recipient: { system: work.recipientSystem, value: work.recipientSor, name: work.recipientName ?? undefined },
+      purpose: work.disclosure ? { system: SYSTEM.purpose, code: work.disclosure.purpose } : TREATMENT,
       patientCpr: work.patientCpr ?? undefined,
-      dataClasses: [work.kind],
+      dataClasses: work.disclosure?.dataClasses ?? [work.kind],
       reason: error ?? undefined,
     });
   });

@@ -1,5 +1,8 @@
 import type { Endpoint, Organization, Patient } from 'fhir/r4';
 import type { Queryable } from '../store/db';
+import { SYSTEM } from '../mappers/systems';
+
+const SOR_SYSTEM = SYSTEM.sor;
 
 /**
  * Read side of the directory: organisations by SOR, their endpoints, patients by CPR with their listed GP.
@@ -34,6 +37,18 @@ export type ConnectionType = (typeof DELIVERABLE_CONNECTION_TYPES)[number];
 
 export async function findOrganizationBySor(db: Queryable, sor: string): Promise<OrganizationRow | undefined> {
   const rows = await db.query<OrganizationRow>('SELECT id, sor, name, resource FROM organizations WHERE sor = $1', [sor]);
+  return rows[0];
+}
+
+/** An organisation by any identifier: SOR for health care, a municipality code for a jobcentre, CVR for an employer. */
+export async function findOrganizationByIdentifier(db: Queryable, id: { system: string; value: string }): Promise<OrganizationRow | undefined> {
+  if (id.system === SOR_SYSTEM) {
+    return findOrganizationBySor(db, id.value);
+  }
+  const rows = await db.query<OrganizationRow>(
+    "SELECT id, sor, name, resource FROM organizations WHERE resource->'identifier' @> $1::jsonb ORDER BY id LIMIT 1",
+    [JSON.stringify([{ system: id.system, value: id.value }])],
+  );
   return rows[0];
 }
 

@@ -151,6 +151,11 @@ async function findExistingId(tx: Queryable, resource: DirectoryResource): Promi
   if (resource.resourceType === 'Organization') {
     const sor = identifierValue(resource.identifier, SYSTEM.sor);
     rows = sor ? await tx.query('SELECT id FROM organizations WHERE sor = $1', [sor]) : [];
+    // Without a SOR code (a jobcentre by municipality code, an employer by CVR) any identifier matches.
+    const other = (resource.identifier ?? []).find((i) => i.system && i.value);
+    if (rows.length === 0 && !sor && other) {
+      rows = await tx.query("SELECT id FROM organizations WHERE resource->'identifier' @> $1::jsonb", [JSON.stringify([{ system: other.system, value: other.value }])]);
+    }
     if (rows.length === 0 && resource.id) {
       rows = await tx.query('SELECT id FROM organizations WHERE id = $1', [resource.id]);
     }

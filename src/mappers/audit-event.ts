@@ -18,7 +18,7 @@ export interface DisclosureAuditInput {
   recipient?: { system: string; value: string; name?: string | undefined };
   patientCpr?: string | undefined;
   /** v3 ActReason code: TREAT for care, a gateway code for municipal casework. */
-  purpose?: { system: string; code: string; display: string };
+  purpose?: { system: string; code: string; display?: string };
   /** Reference to the Consent that allowed or denied it, when one decided. */
   consent?: string | undefined;
   /** Kinds of data disclosed (document types, resource types). */

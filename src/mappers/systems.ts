@@ -31,6 +31,11 @@ export const SYSTEM = {
   actReason: 'http://terminology.hl7.org/CodeSystem/v3-ActReason',
   resourceTypes: 'http://hl7.org/fhir/resource-types',
   documentId: `${CANONICAL_BASE}/NamingSystem/document-id`,
+  taskId: `${CANONICAL_BASE}/NamingSystem/task-id`,
+  certificateTypes: `${CANONICAL_BASE}/CodeSystem/sektorbro-certificate-types`,
+  taskNotification: `${CANONICAL_BASE}/CodeSystem/sektorbro-task-notification`,
+  /** SDC's Task codes for "complete this questionnaire" (input questionnaire, output questionnaire-response). */
+  sdcTaskCodes: 'http://hl7.org/fhir/uv/sdc/CodeSystem/temp',
 } as const;
 
 /** LOINC codes of the discharge-summary family that POST /discharge-letters accepts. */

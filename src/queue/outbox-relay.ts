@@ -125,11 +125,21 @@ export class OutboxRelay {
       const job = await this.queue.getJob(jobId);
       const state = job ? await job.getState() : 'missing';
       if (state === 'missing' || state === 'unknown' || state === 'completed' || state === 'failed') {
-        // A finished job with an unfinished delivery means the worker died between Redis and the database.
+        // A finished job with an unfinished delivery means the worker died between Redis and the database. A
+        // half-deleted job (Redis lost keys under a running worker) may leave a stub under the old id that
+        // would swallow a re-add, so the entry gets a fresh id.
         if (job && state !== 'unknown') {
           await job.remove().catch(() => undefined);
         }
-        await this.queue.add('deliver', { deliveryId: row.delivery_id }, deliveryJobOptions(jobId, this.options.retry));
+        const renewed = await this.db.query<{ created_at: Date }>(
+          'UPDATE outbox SET created_at = now(), relayed_at = now() WHERE delivery_id = $1 RETURNING created_at',
+          [row.delivery_id],
+        );
+        const fresh = renewed[0];
+        if (!fresh) {
+          continue;
+        }
+        await this.queue.add('deliver', { deliveryId: row.delivery_id }, deliveryJobOptions(deliveryJobId(row.delivery_id, new Date(fresh.created_at)), this.options.retry));
         readded += 1;
       }
     }

@@ -1,6 +1,8 @@
 import type { CapabilityStatement } from 'fhir/r4';
 import { Router } from 'express';
 import type { Config } from '../config';
+import { BACKPORT } from '../mappers/subscription/backport';
+import { TOPICS } from '../subscriptions/topics';
 
 /** GET /fhir/metadata: what the gateway's FHIR endpoint supports, for integrators' tooling. */
 export function capabilityRoutes(config: Pick<Config, 'publicBaseUrl'>): Router {
@@ -18,11 +20,30 @@ export function capabilityRoutes(config: Pick<Config, 'publicBaseUrl'>): Router 
       {
         mode: 'server',
         security: { description: 'API key as a bearer token (Authorization: Bearer <key>); roles decide what a client may do.' },
-        resource: (['Organization', 'Endpoint', 'Patient'] as const).map((type) => ({
-          type,
-          interaction: [{ code: 'read' as const }, { code: 'search-type' as const }],
-          searchParam: [{ name: 'identifier', type: 'token' as const }],
-        })),
+        resource: [
+          ...(['Organization', 'Endpoint', 'Patient'] as const).map((type) => ({
+            type,
+            interaction: [{ code: 'read' as const }, { code: 'search-type' as const }],
+            searchParam: [{ name: 'identifier', type: 'token' as const }],
+          })),
+          {
+            type: 'Task',
+            interaction: [{ code: 'read' as const }, { code: 'search-type' as const }, { code: 'create' as const }],
+            searchParam: ['owner', 'requester', 'status', 'patient', 'part-of'].map((name) => ({ name, type: 'token' as const })),
+          },
+          { type: 'Consent', interaction: [{ code: 'read' as const }, { code: 'search-type' as const }, { code: 'create' as const }, { code: 'update' as const }, { code: 'delete' as const }] },
+          {
+            type: 'Subscription',
+            // The R5 Subscriptions Backport: the topics this server publishes (GET /fhir/SubscriptionTopic).
+            extension: TOPICS.map((t) => ({ url: BACKPORT.topicCanonical, valueCanonical: t.url })),
+            supportedProfile: [BACKPORT.subscriptionProfile],
+            interaction: [{ code: 'read' as const }, { code: 'search-type' as const }, { code: 'create' as const }, { code: 'update' as const }, { code: 'delete' as const }],
+            operation: [
+              { name: 'status', definition: 'http://hl7.org/fhir/uv/subscriptions-backport/OperationDefinition/backport-subscription-status' },
+              { name: 'events', definition: 'http://hl7.org/fhir/uv/subscriptions-backport/OperationDefinition/backport-subscription-events' },
+            ],
+          },
+        ],
         interaction: [{ code: 'batch' }, { code: 'transaction' }],
         operation: [{ name: 'process-message', definition: 'http://hl7.org/fhir/OperationDefinition/MessageHeader-process-message' }],
       },

@@ -1,5 +1,8 @@
 import type { Bundle, OperationOutcome } from 'fhir/r4';
+import { recordSubscriptionEvents } from '../subscriptions/publish-events';
 import { json, type Queryable } from './db';
+
+const SOR_SYSTEM = 'urn:oid:1.2.208.176.1.1';
 
 /**
  * Messages and their per-recipient deliveries. A message's status is derived from its deliveries, so it
@@ -17,6 +20,8 @@ export interface AcceptedResponse {
 
 export interface NewDelivery {
   id: string;
+  /** The recipient's identifier system: SOR for health care, a municipality code or CVR elsewhere. */
+  recipientSystem?: string | undefined;
   recipientSor: string;
   recipientName: string | undefined;
   endpointAddress: string;
@@ -36,24 +41,37 @@ export interface NewMessage {
   requestHash: string;
   response: AcceptedResponse;
   deliveries: NewDelivery[];
+  /** Purpose and data classes, where they are not simply "the document kind, for treatment". */
+  disclosure?: MessageDisclosure | undefined;
+  taskId?: string | undefined;
+  certificateId?: string | undefined;
+}
+
+export interface MessageDisclosure {
+  purpose: string;
+  dataClasses: string[];
 }
 
 /** Stores the message, its deliveries and their outbox entries: call inside one transaction. */
 export async function insertMessage(tx: Queryable, m: NewMessage): Promise<void> {
   await tx.query(
     `INSERT INTO messages (id, kind, status, sender_client_id, sender_role, sender_org_system, sender_org_value, patient_cpr,
-       message_header_id, idempotency_key, request_hash, response)
-     VALUES ($1, $2, 'accepted', $3, $11, $4, $5, $6, $7, $8, $9, $10::jsonb)`,
-    [m.id, m.kind, m.senderClientId, m.senderOrg.system, m.senderOrg.value, m.patientCpr ?? null, m.messageHeaderId, m.idempotencyKey ?? null, m.requestHash, json(m.response), m.senderRole],
+       message_header_id, idempotency_key, request_hash, response, disclosure, task_id, certificate_id)
+     VALUES ($1, $2, 'accepted', $3, $11, $4, $5, $6, $7, $8, $9, $10::jsonb, $12::jsonb, $13, $14)`,
+    [
+      m.id, m.kind, m.senderClientId, m.senderOrg.system, m.senderOrg.value, m.patientCpr ?? null, m.messageHeaderId, m.idempotencyKey ?? null,
+      m.requestHash, json(m.response), m.senderRole, m.disclosure ? json(m.disclosure) : null, m.taskId ?? null, m.certificateId ?? null,
+    ],
   );
   for (const d of m.deliveries) {
     await tx.query(
-      `INSERT INTO deliveries (id, message_id, recipient_sor, recipient_name, endpoint_address, connection_type, bundle, status)
-       VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, 'pending')`,
-      [d.id, m.id, d.recipientSor, d.recipientName ?? null, d.endpointAddress, d.connectionType, json(d.bundle)],
+      `INSERT INTO deliveries (id, message_id, recipient_sor, recipient_name, endpoint_address, connection_type, bundle, status, recipient_system)
+       VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, 'pending', $8)`,
+      [d.id, m.id, d.recipientSor, d.recipientName ?? null, d.endpointAddress, d.connectionType, json(d.bundle), d.recipientSystem ?? SOR_SYSTEM],
     );
     await tx.query('INSERT INTO outbox (delivery_id) VALUES ($1)', [d.id]);
   }
+  await recordSubscriptionEvents(tx, m);
 }
 
 export async function findByIdempotencyKey(
@@ -197,9 +215,12 @@ export interface DeliveryWork {
   attempts: number;
   endpointAddress: string;
   connectionType: string;
+  recipientSystem: string;
   recipientSor: string;
   recipientName: string | null;
   messageHeaderId: string;
+  disclosure: MessageDisclosure | null;
+  taskId: string | null;
   patientCpr: string | null;
   senderClientId: string;
   senderRole: string;
@@ -221,17 +242,19 @@ export async function loadDeliveryWorkByMessageHeader(db: Queryable, messageHead
 async function loadDeliveryWorkWhere(db: Queryable, where: string, params: unknown[]): Promise<DeliveryWork[]> {
   const rows = await db.query<{
     id: string; message_id: string; kind: string; status: DeliveryStatus; attempts: number; endpoint_address: string;
-    connection_type: string; recipient_sor: string; recipient_name: string | null; message_header_id: string; patient_cpr: string | null;
+    connection_type: string; recipient_system: string; recipient_sor: string; recipient_name: string | null; message_header_id: string; patient_cpr: string | null;
+    disclosure: MessageDisclosure | null; task_id: string | null;
     sender_client_id: string; sender_role: string; sender_org_system: string | null; sender_org_value: string | null; created_at: Date; bundle: Bundle;
   }>(
-    `SELECT d.id, d.message_id, m.kind, d.status, d.attempts, d.endpoint_address, d.connection_type, d.recipient_sor, d.recipient_name,
-            m.message_header_id, m.patient_cpr, m.sender_client_id, m.sender_role, m.sender_org_system, m.sender_org_value, m.created_at, d.bundle
+    `SELECT d.id, d.message_id, m.kind, d.status, d.attempts, d.endpoint_address, d.connection_type, d.recipient_system, d.recipient_sor, d.recipient_name,
+            m.message_header_id, m.disclosure, m.task_id, m.patient_cpr, m.sender_client_id, m.sender_role, m.sender_org_system, m.sender_org_value, m.created_at, d.bundle
        FROM deliveries d JOIN messages m ON m.id = d.message_id WHERE ${where}`,
     params,
   );
   return rows.map((r) => ({
         id: r.id, messageId: r.message_id, kind: r.kind, status: r.status, attempts: r.attempts, endpointAddress: r.endpoint_address,
-        connectionType: r.connection_type, recipientSor: r.recipient_sor, recipientName: r.recipient_name, messageHeaderId: r.message_header_id,
+        connectionType: r.connection_type, recipientSystem: r.recipient_system, recipientSor: r.recipient_sor, recipientName: r.recipient_name,
+        messageHeaderId: r.message_header_id, disclosure: r.disclosure, taskId: r.task_id,
         patientCpr: r.patient_cpr, senderClientId: r.sender_client_id, senderRole: r.sender_role,
         senderOrg: { system: r.sender_org_system ?? '', value: r.sender_org_value ?? '' }, acceptedAt: r.created_at, bundle: r.bundle,
   }));

@@ -9,9 +9,21 @@ export const NO_ENDPOINT_GP_SOR = '481301000016001';
 export const PATIENT_CPR = '0101901234';
 export const PATIENT_WITHOUT_GP_CPR = '0202902345';
 export const PATIENT_OF_GP_WITHOUT_ENDPOINT_CPR = '0303903456';
+/** The demo jobcentre's municipality (the demo jobcentre client acts for it). */
+export const JOBCENTRE_MUNICIPALITY = '0101';
+/** The demo employer's CVR number. */
+export const EMPLOYER_CVR = '12345678';
+
+/** An address carrying the dk-core municipality code, as the directory (and the CPR register) has it. */
+export function municipalityAddress(code: string) {
+  return {
+    extension: [{ url: 'http://hl7.dk/fhir/core/StructureDefinition/dk-core-municipalityCodes', valueCodeableConcept: { coding: [{ system: SYSTEM.municipality, code }] } }],
+    city: 'Testby',
+  };
+}
 
 /** A transaction Bundle: a hospital, three GP practices (one without endpoint) and three patients. */
-export function directoryBundle(gpAddress: string, options: { connectionType?: 'hl7-fhir-msg' | 'hl7-fhir-rest'; otherGpAddress?: string } = {}): Bundle {
+export function directoryBundle(gpAddress: string, options: { connectionType?: 'hl7-fhir-msg' | 'hl7-fhir-rest'; otherGpAddress?: string; jobcentreAddress?: string; employerAddress?: string } = {}): Bundle {
   const org = (id: string, sor: string, name: string, endpoint?: string) => ({
     fullUrl: `urn:uuid:${id}`,
     resource: {
@@ -35,12 +47,13 @@ export function directoryBundle(gpAddress: string, options: { connectionType?: '
     },
     request: { method: 'POST', url: 'Endpoint' },
   });
-  const patient = (cpr: string, gp?: string) => ({
+  const patient = (cpr: string, gp?: string, municipality?: string) => ({
     resource: {
       resourceType: 'Patient',
       identifier: [{ system: SYSTEM.cpr, value: cpr }],
       name: [{ family: 'Testesen', given: ['Test'] }],
       ...(gp ? { generalPractitioner: [{ reference: `urn:uuid:${gp}` }] } : {}),
+      ...(municipality ? { address: [municipalityAddress(municipality)] } : {}),
     },
     request: { method: 'PUT', url: `Patient?identifier=${SYSTEM.cpr}|${cpr}` },
   });
@@ -54,7 +67,32 @@ export function directoryBundle(gpAddress: string, options: { connectionType?: '
       org('55555555-5555-4555-8555-555555555555', NO_ENDPOINT_GP_SOR, 'Lægen uden endpoint'),
       endpoint('44444444-4444-4444-8444-444444444444', gpAddress, '22222222-2222-4222-8222-222222222222', options.connectionType),
       endpoint('66666666-6666-4666-8666-666666666666', options.otherGpAddress ?? `${gpAddress}/other`, '33333333-3333-4333-8333-333333333333'),
-      patient(PATIENT_CPR, '22222222-2222-4222-8222-222222222222'),
+      {
+        fullUrl: 'urn:uuid:77777777-7777-4777-8777-777777777777',
+        resource: {
+          resourceType: 'Organization',
+          identifier: [{ system: SYSTEM.municipality, value: JOBCENTRE_MUNICIPALITY }],
+          type: [{ coding: [{ system: SYSTEM.sector, code: 'municipality' }] }],
+          name: 'Jobcenter Testby',
+          active: true,
+          endpoint: [{ reference: 'urn:uuid:88888888-8888-4888-8888-888888888888' }],
+        },
+        request: { method: 'PUT', url: `Organization?identifier=${SYSTEM.municipality}|${JOBCENTRE_MUNICIPALITY}` },
+      },
+      endpoint('88888888-8888-4888-8888-888888888888', options.jobcentreAddress ?? `${gpAddress}/jobcentre`, '77777777-7777-4777-8777-777777777777'),
+      {
+        fullUrl: 'urn:uuid:99999999-9999-4999-8999-999999999999',
+        resource: {
+          resourceType: 'Organization',
+          identifier: [{ system: SYSTEM.cvr, value: EMPLOYER_CVR }],
+          type: [{ coding: [{ system: SYSTEM.sector, code: 'employer' }] }],
+          name: 'Testfirma ApS',
+          active: true,
+        },
+        request: { method: 'PUT', url: `Organization?identifier=${SYSTEM.cvr}|${EMPLOYER_CVR}` },
+      },
+      endpoint('aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa', options.employerAddress ?? `${gpAddress}/employer`, '99999999-9999-4999-8999-999999999999'),
+      patient(PATIENT_CPR, '22222222-2222-4222-8222-222222222222', JOBCENTRE_MUNICIPALITY),
       patient(PATIENT_WITHOUT_GP_CPR),
       patient(PATIENT_OF_GP_WITHOUT_ENDPOINT_CPR, '55555555-5555-4555-8555-555555555555'),
     ],

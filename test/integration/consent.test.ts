@@ -7,6 +7,7 @@ import { SYSTEM } from '../../src/mappers/systems';
 import type { Db } from '../../src/store/db';
 import { GP_SOR, PATIENT_CPR, directoryBundle } from '../helpers/directory-fixture';
 import { createTestDb } from '../helpers/test-db';
+import { consentFor } from '../helpers/consents';
 import { KEY, eventually, startTestGateway, type TestGateway } from '../helpers/test-gateway';
 
 /** Consent records, who may record them, enforcement at intake and before delivery, and the disclosure log. */
@@ -14,22 +15,7 @@ const nativeLetter = () => JSON.parse(readFileSync(join(__dirname, '../fixtures/
 const PATIENT_KEY = DEMO_CLIENTS.find((c) => c.role === 'patient')!.apiKey;
 const JOBCENTRE = { system: SYSTEM.municipality, value: '0101' };
 
-function consent(type: 'permit' | 'deny', actor: { system: string; value: string }, extra: Partial<Consent['provision']> = {}, cpr = PATIENT_CPR): Consent {
-  return {
-    resourceType: 'Consent',
-    status: 'active',
-    scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }] },
-    category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }],
-    patient: { identifier: { system: SYSTEM.cpr, value: cpr } },
-    dateTime: '2026-11-22T10:00:00Z',
-    policyRule: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: type === 'permit' ? 'OPTIN' : 'OPTOUT' }] },
-    provision: {
-      type,
-      actor: [{ role: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'IRCP' }] }, reference: { identifier: actor } }],
-      ...extra,
-    },
-  };
-}
+const consent = consentFor;
 
 describe('consent', () => {
   let gp: MessageReceiver;

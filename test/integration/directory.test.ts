@@ -38,7 +38,10 @@ describe('directory', () => {
   it('updates by natural key instead of duplicating', async () => {
     const again = await load(directoryBundle('http://gp.test/fhir'));
     const statuses = again.body.entry.map((e: { response: { status: string } }) => e.response.status);
-    expect(statuses.filter((s: string) => s === '200 OK')).toHaveLength(7);
+    // Organisations (by SOR, or by municipality code or CVR for the jobcentre and the employer) and patients (by CPR); endpoints without an identifier are new.
+    expect(statuses.filter((s: string) => s === '200 OK')).toHaveLength(9);
+    const jobcentres = await t.db.query("SELECT id FROM organizations WHERE resource->'identifier' @> $1::jsonb", [JSON.stringify([{ system: SYSTEM.municipality, value: '0101' }])]);
+    expect(jobcentres).toHaveLength(1);
     const orgs = await t.http.get(`/fhir/Organization?identifier=${GP_SOR}`).set('Authorization', `Bearer ${KEY.admin}`);
     expect(orgs.body.total).toBe(1);
   });

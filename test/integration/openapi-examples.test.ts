@@ -1,7 +1,9 @@
 import type { Bundle, MessageHeader } from 'fhir/r4';
 import { type MessageReceiver } from '../../scripts/fhir-message-receiver';
 import { openApiDocument, requestExamples } from '../../src/validation/request-schemas';
-import { KEY, startGatewayWithGp, type TestGateway } from '../helpers/test-gateway';
+import { SYSTEM } from '../../src/mappers/systems';
+import { consentFor, dataClasses, purposes } from '../helpers/consents';
+import { KEY, eventually, startGatewayWithGp, type TestGateway } from '../helpers/test-gateway';
 
 /**
  * The contract stays true: every request example in openapi.yaml is accepted by the running gateway with a
@@ -21,7 +23,58 @@ describe('openapi.yaml request examples', () => {
 
   beforeAll(async () => {
     ({ gp, t, close } = await startGatewayWithGp());
+    // Status-report requests need the citizen's consent for the demo jobcentre.
+    // Status reports and certificates need the citizen's consent for the demo jobcentre (and the employer copy, the employer's).
+    const permit = consentFor('permit', { system: SYSTEM.municipality, value: '0101' }, {
+      purpose: purposes('work-capacity-assessment', 'sickness-benefit-follow-up'),
+      class: dataClasses('functional-capacity', 'expected-duration', 'treatment-plan-outline', 'sick-leave-minimal'),
+    });
+    await t.http.post('/fhir/Consent').set('Authorization', `Bearer ${KEY.jobcentre}`).set('Content-Type', 'application/fhir+json').send(JSON.stringify(permit)).expect(201);
+    const employer = consentFor('permit', { system: SYSTEM.cvr, value: '12345678' }, { purpose: purposes('employer-certificate'), class: dataClasses('sick-leave-minimal', 'functional-capacity', 'expected-duration') });
+    await t.http.post('/fhir/Consent').set('Authorization', `Bearer ${KEY.admin}`).set('Content-Type', 'application/fhir+json').send(JSON.stringify(employer)).expect(201);
   });
+
+  /** A fresh LÆ 125 request; answered too when the example needs an answered one (follow-up). */
+  const statusReport = async (answered: boolean): Promise<string> => {
+    const created = await t.http.post('/status-report-requests').set('Authorization', `Bearer ${KEY.jobcentre}`).send({ patient: { cpr: '0101901234' }, questionSet: 'LAE125', reason: 'Eksempel på en anmodning.' });
+    expect(created.status).toBe(202);
+    const id = created.body.id as string;
+    if (answered) {
+      await t.http.post(`/status-report-requests/${id}/response`).set('Authorization', `Bearer ${KEY.gp}`).send({ answers: { 'patient-known': false } }).expect(202);
+    }
+    return id;
+  };
+
+  /** A dead letter: the GP answers 500 until the delivery gives up. */
+  const deadLetter = async (): Promise<string> => {
+    gp.behaviour = { kind: 'status', status: 500 };
+    try {
+      const sent = await t.http.post('/send-to-own-gp').set('Authorization', `Bearer ${KEY.hospital}`).send({ patient: { cpr: '0101901234' }, title: 't', text: 'x', author: { name: 'a', organization: { sor: '265161000016004' } } });
+      expect(sent.status).toBe(202);
+      return await eventually(async () => {
+        const tracking = await t.http.get(`/messages/${sent.body.id as string}`).set('Authorization', `Bearer ${KEY.admin}`);
+        return tracking.body.status === 'dead' ? (tracking.body.deliveries[0].id as string) : undefined;
+      }, 15000, 'a dead letter');
+    } finally {
+      gp.behaviour = { kind: 'ack', code: 'ok' };
+    }
+  };
+
+  /** Dated examples stay valid: deadlines move to a month from now. */
+  const withFutureDeadline = (body: unknown): unknown => {
+    const copy = structuredClone(body) as { deadline?: string; restriction?: { period?: { end?: string } }; period?: { from: string; expectedTo: string } };
+    const later = new Date(Date.now() + 30 * 24 * 3600 * 1000).toISOString();
+    if (copy && typeof copy === 'object' && copy.deadline) {
+      copy.deadline = later.slice(0, 10);
+    }
+    if (copy?.period?.from) {
+      copy.period = { from: new Date().toISOString().slice(0, 10), expectedTo: later.slice(0, 10) };
+    }
+    if (copy?.restriction?.period?.end) {
+      copy.restriction.period.end = later;
+    }
+    return copy;
+  };
 
   afterAll(async () => {
     await close();
@@ -39,7 +92,23 @@ describe('openapi.yaml request examples', () => {
 
   it.each(examples.map((e) => [`${e.method} ${e.path} ${e.contentType} ${e.name}`, e] as const))('accepts %s', async (_label, example) => {
     let path = example.path;
-    let body = example.value;
+    let body = withFutureDeadline(example.value);
+    if (path.startsWith('/status-report-requests/{id}')) {
+      path = path.replace('{id}', await statusReport(path.endsWith('/follow-up')));
+    }
+    if (path === '/sick-leave-certificates/{id}/cancel') {
+      const current = await t.db.query<{ id: string }>("SELECT id FROM certificates WHERE status = 'current' ORDER BY created_at DESC LIMIT 1");
+      expect(current).toHaveLength(1);
+      path = path.replace('{id}', current[0]!.id);
+    }
+    if (path === '/fhir/Subscription/{id}') {
+      const created = await t.http.post('/fhir/Subscription').set('Authorization', `Bearer ${KEY.gp}`).set('Content-Type', 'application/fhir+json').send(JSON.stringify(body));
+      expect(created.status).toBe(201);
+      path = `/fhir/Subscription/${created.body.id as string}`;
+    }
+    if (path.includes('{deliveryId}')) {
+      path = path.replace('{deliveryId}', await deadLetter());
+    }
     if (path === '/fhir/Consent/{id}') {
       const created = await t.http.post('/fhir/Consent').set('Authorization', `Bearer ${KEY.jobcentre}`).set('Content-Type', 'application/fhir+json').send(JSON.stringify(body));
       expect(created.status).toBe(201);

@@ -52,7 +52,7 @@ export function buildAcknowledgement(message: Bundle, code: AckCode, ctx: Mappin
     id: ctx.newId(),
     text: narrative(`Kvittering (${code}) for meddelelse ${acked?.id ?? ''}`),
     eventCoding: { system: SYSTEM.messageEvents, code: 'acknowledgement', display: 'Acknowledgement' },
-    destination: [{ endpoint: acked?.source.endpoint ?? 'unknown' }],
+    destination: [{ endpoint: acked?.source?.endpoint ?? 'unknown' }],
     source: { endpoint: ctx.gatewayEndpoint },
     response: { identifier: acked?.id ?? 'unknown', code, ...(outcome ? { details: { reference: outcome.fullUrl } } : {}) },
   });

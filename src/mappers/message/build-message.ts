@@ -11,7 +11,15 @@ import { SYSTEM } from '../systems';
  * sender, source.endpoint for acknowledgements, focus on the Composition), the document's resources, the
  * sender and receiver organisations, and a Provenance of the new message.
  */
-export type MessageEvent = 'discharge-letter' | 'clinical-document' | 'admission-notification' | 'discharge-notification';
+export type MessageEvent =
+  | 'discharge-letter'
+  | 'clinical-document'
+  | 'admission-notification'
+  | 'discharge-notification'
+  | 'status-report-request'
+  | 'status-report-response'
+  | 'status-report-update'
+  | 'sick-leave-certificate';
 
 export const MEDCOM = {
   destinationUse: 'http://medcomfhir.dk/ig/messaging/StructureDefinition/medcom-messaging-destinationUseExtension',
@@ -24,10 +32,16 @@ const EVENT_DISPLAY: Record<MessageEvent, string> = {
   'clinical-document': 'Clinical document for the own GP',
   'admission-notification': 'Admission notification',
   'discharge-notification': 'Discharge notification',
+  'status-report-request': 'Status-report request',
+  'status-report-response': 'Status report',
+  'status-report-update': 'Status-report request update',
+  'sick-leave-certificate': 'Sick-leave certificate',
 };
 
 export interface MessageParty {
+  /** The identifier value: a SOR code unless `system` says otherwise (municipality code, CVR). */
   sor: string;
+  system?: string | undefined;
   name?: string | undefined;
 }
 
@@ -35,6 +49,10 @@ export interface BuildMessageArgs {
   /** The document (focus: its Composition), or a focus resource with its companions (notifications). */
   document: Pick<ClinicalDocument, 'entries'> & { focus?: Entry };
   event: MessageEvent;
+  /** Why this message is sent, where the event alone does not say (a reminder, a cancellation...). */
+  reason?: { system: string; code: string; display: string } | undefined;
+  /** MessageHeader.id of the earlier message this one answers or follows up (Provenance reply-message). */
+  replyTo?: string | undefined;
   messageHeaderId: string;
   bundleId: string;
   sender: MessageParty;
@@ -45,13 +63,13 @@ export interface BuildMessageArgs {
 export function buildMessageBundle(args: BuildMessageArgs): Bundle {
   const { document, ctx } = args;
   const focus = document.focus ?? compositionEntry(document as ClinicalDocument);
-  const sender = findOrganization(document.entries, args.sender.sor) ?? organization(args.sender, ctx);
-  const receiver = findOrganization(document.entries, args.receiver.sor) ?? organization(args.receiver, ctx);
+  const sender = findOrganization(document.entries, args.sender) ?? organization(args.sender, ctx);
+  const receiver = findOrganization(document.entries, args.receiver) ?? organization(args.receiver, ctx);
   const header = entry<MessageHeader>({
     resourceType: 'MessageHeader',
     id: args.messageHeaderId,
     meta: { profile: [PROFILE.messageHeader] },
-    text: narrative(`${EVENT_DISPLAY[args.event]} fra ${args.sender.name ?? `SOR ${args.sender.sor}`} til ${args.receiver.name ?? `SOR ${args.receiver.sor}`}`),
+    text: narrative(`${EVENT_DISPLAY[args.event]} fra ${args.sender.name ?? `${partyLabel(args.sender)} ${args.sender.sor}`} til ${args.receiver.name ?? `${partyLabel(args.receiver)} ${args.receiver.sor}`}`),
     eventCoding: { system: SYSTEM.messageEvents, code: args.event, display: EVENT_DISPLAY[args.event] },
     destination: [
       {
@@ -62,16 +80,22 @@ export function buildMessageBundle(args: BuildMessageArgs): Bundle {
     ],
     sender: { reference: sender.fullUrl },
     source: { name: 'Sektorbro', software: 'Sektorbro gateway', endpoint: ctx.gatewayEndpoint },
+    ...(args.reason ? { reason: { coding: [args.reason], text: args.reason.display } } : {}),
     focus: [{ reference: focus.fullUrl }],
   });
   const provenance = entry<Provenance>({
     resourceType: 'Provenance',
     id: ctx.newId(),
-    text: narrative(`Ny meddelelse (new message) afsendt ${ctx.now.toISOString()}`),
+    text: narrative(
+      args.replyTo
+        ? `Svar på meddelelse (reply to message) ${args.replyTo}, afsendt ${ctx.now.toISOString()}`
+        : `Ny meddelelse (new message) afsendt ${ctx.now.toISOString()}`,
+    ),
     target: [{ reference: header.fullUrl }],
     recorded: ctx.now.toISOString(),
-    activity: { coding: [{ system: MEDCOM.activityCodes, code: 'new-message' }] },
+    activity: { coding: [{ system: MEDCOM.activityCodes, code: args.replyTo ? 'reply-message' : 'new-message' }] },
     agent: [{ who: { reference: sender.fullUrl } }],
+    ...(args.replyTo ? { entity: [{ role: 'revision' as const, what: { identifier: { system: SYSTEM.messageId, value: args.replyTo } } }] } : {}),
   });
   const extra = [sender, receiver].filter((o) => !document.entries.includes(o));
   return {
@@ -88,14 +112,21 @@ function organization(party: MessageParty, ctx: MappingContext): Entry<Organizat
   return entry<Organization>({
     resourceType: 'Organization',
     id: ctx.newId(),
-    text: narrative(party.name ?? 'Organisation', `SOR ${party.sor}`),
-    identifier: [{ system: SYSTEM.sor, value: party.sor }],
+    text: narrative(party.name ?? 'Organisation', `${partyLabel(party)} ${party.sor}`),
+    identifier: [{ system: party.system ?? SYSTEM.sor, value: party.sor }],
+    ...(party.system === SYSTEM.municipality ? { type: [{ coding: [{ system: SYSTEM.sector, code: 'municipality' }] }] } : {}),
+    ...(party.system === SYSTEM.cvr ? { type: [{ coding: [{ system: SYSTEM.sector, code: 'employer' }] }] } : {}),
     ...(party.name ? { name: party.name } : {}),
   });
 }
 
-function findOrganization(entries: Entry[], sor: string): Entry | undefined {
-  return entries.find((e) => e.resource.resourceType === 'Organization' && (e.resource as Organization).identifier?.some((i) => i.system === SYSTEM.sor && i.value === sor));
+function partyLabel(party: MessageParty): string {
+  return party.system === SYSTEM.municipality ? 'Kommunekode' : party.system === SYSTEM.cvr ? 'CVR' : 'SOR';
+}
+
+function findOrganization(entries: Entry[], party: MessageParty): Entry | undefined {
+  const system = party.system ?? SYSTEM.sor;
+  return entries.find((e) => e.resource.resourceType === 'Organization' && (e.resource as Organization).identifier?.some((i) => i.system === system && i.value === party.sor));
 }
 
 function dedupe(entries: Array<Entry>): Array<Entry> {

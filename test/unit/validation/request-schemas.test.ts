@@ -100,9 +100,11 @@ describe('openapi.yaml request examples', () => {
     }).not.toThrow();
   });
 
-  it('has native JSON examples for both document routes', () => {
+  it('has native JSON examples for the document, status-report, certificate and dead-letter routes', () => {
     const names = new Set(json.map(schemaNameOf));
-    expect(names).toEqual(new Set(['NativeDischargeLetter', 'NativeClinicalDocument']));
+    expect(names).toEqual(
+      new Set(['NativeDischargeLetter', 'NativeClinicalDocument', 'NativeStatusReportRequest', 'NativeStatusReportAnswer', 'NativeStatusReportFollowUp', 'TaskTransition', 'OperatorReason', 'BulkReplayRequest', 'NativeSickLeaveCertificate', 'CancellationReason']),
+    );
   });
 
   const fhir = examples.filter((e) => e.contentType === 'application/fhir+json');
@@ -140,9 +142,16 @@ describe('openapi.yaml request examples', () => {
       expect(resource.resourceType).toBe('Bundle');
       check(resource);
     } else {
-      // /fhir/Consent and /fhir/Consent/{id} take a Consent resource, not a Bundle.
-      expect(example.path).toMatch(/^\/fhir\/Consent/);
-      expect(resource.resourceType).toBe('Consent');
+      // The other FHIR routes take one resource, not a Bundle.
+      const kinds: Array<[RegExp, string]> = [
+        [/^\/fhir\/Consent/, 'Consent'],
+        [/^\/status-report-requests\/\{id\}\/response$/, 'QuestionnaireResponse'],
+        [/^\/(status-report-requests|fhir\/Task)$/, 'Task'],
+        [/^\/fhir\/Subscription/, 'Subscription'],
+      ];
+      const kind = kinds.find(([path]) => path.test(example.path));
+      expect(kind).toBeDefined();
+      expect(resource.resourceType).toBe(kind?.[1]);
     }
   });
 

@@ -1,0 +1,158 @@
+import type { CodeableConcept, Composition, CompositionSection, Condition, Observation, Patient } from 'fhir/r4';
+import type { MappingContext } from '../context';
+import { narrative, narrativeList } from '../narrative';
+import { PROFILE, authorEntries, entry, ref, type Entry } from '../native-parts';
+import { CANONICAL_BASE, SYSTEM } from '../systems';
+import type { NativeSickLeaveCertificate } from './types';
+
+/**
+ * A sick-leave certificate as a FHIR document, built for one recipient from what that recipient may see.
+ * Diagnosis and clinical note are never put in and then taken out: the jobcentre's view gets them only
+ * when the consent discloses them, and the employer's view never has a place for them at all (period,
+ * degree, what the person can and cannot do, considerations, expected duration), like the Danish employer
+ * certificates. A correction relatesTo-replaces the earlier version; a cancellation is entered-in-error.
+ */
+export const CERTIFICATE_PROFILE = {
+  jobcentre: `${CANONICAL_BASE}/StructureDefinition/sektorbro-sick-leave-certificate`,
+  employer: `${CANONICAL_BASE}/StructureDefinition/sektorbro-employer-certificate`,
+} as const;
+export const SICK_LEAVE = `${CANONICAL_BASE}/CodeSystem/sektorbro-sick-leave`;
+const UCUM = 'http://unitsofmeasure.org';
+const REDACTED = { system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationValue', code: 'REDACTED', display: 'redacted' };
+
+export type Audience = 'jobcentre' | 'employer';
+
+export interface CertificateView {
+  audience: Audience;
+  /** Optional classes the consent discloses to this recipient (diagnosis, clinical-notes). */
+  disclose: readonly string[];
+  status: 'final' | 'entered-in-error';
+  /** The gateway's id of this certificate version. */
+  id: string;
+  /** Gateway ids of the certificate this one replaces and the one it continues. */
+  replaces?: string | undefined;
+  continues?: string | undefined;
+  cancellationReason?: string | undefined;
+}
+
+const code = (c: string, display: string): CodeableConcept => ({ coding: [{ system: SICK_LEAVE, code: c, display }], text: display });
+const KIND_DISPLAY = { first: 'Første attest (first certificate)', continuation: 'Fortsat sygemelding (continuation)', final: 'Slutattest (final certificate)' } as const;
+
+export function buildCertificateDocument(c: NativeSickLeaveCertificate, view: CertificateView, ctx: MappingContext): { entries: Entry[]; composition: Entry<Composition>; withheld: string[] } {
+  const employer = view.audience === 'employer';
+  const patient = entry<Patient>({
+    resourceType: 'Patient',
+    id: ctx.newId(),
+    meta: { profile: [PROFILE.patient] },
+    text: narrative(`Patient${c.patient.name ? `: ${[c.patient.name.given?.join(' '), c.patient.name.family].filter(Boolean).join(' ')}` : ''}`, `CPR ${c.patient.cpr}`),
+    identifier: [{ system: SYSTEM.cpr, value: c.patient.cpr }],
+    ...(c.patient.name ? { name: [{ ...(c.patient.name.family ? { family: c.patient.name.family } : {}), ...(c.patient.name.given ? { given: c.patient.name.given } : {}) }] } : {}),
+  });
+  const author = authorEntries(c.issuedBy, ctx);
+  const subject = ref(patient);
+  const diagnosisTerms = [c.diagnosis?.code, c.diagnosis?.display].filter((t): t is string => typeof t === 'string' && t.trim().length >= 3);
+  // Free text an employer sees may still name the diagnosis: its code and name are blanked out.
+  const clean = (text: string) => (employer ? diagnosisTerms.reduce((t, term) => t.split(term).join('[udeladt]'), text) : text);
+
+  const incapacity = entry<Observation>({
+    resourceType: 'Observation',
+    id: ctx.newId(),
+    text: narrative(
+      `Uarbejdsdygtig ${c.incapacity.degree === 'full' ? 'fuldt' : 'delvist'} (${c.incapacity.degree === 'full' ? 'fully' : 'partly'} unable to work) fra ${c.period.from}, forventet til ${c.period.expectedTo}`,
+      c.incapacity.percent !== undefined ? `${c.incapacity.percent} % uarbejdsdygtig` : undefined,
+      c.incapacity.hoursPerWeek !== undefined ? `Kan arbejde ${c.incapacity.hoursPerWeek} timer om ugen (can work ${c.incapacity.hoursPerWeek} hours a week)` : undefined,
+    ),
+    status: 'final',
+    code: code('work-incapacity', 'Uarbejdsdygtighed (work incapacity)'),
+    subject,
+    effectivePeriod: { start: c.period.from, end: c.period.expectedTo },
+    issued: ctx.now.toISOString(),
+    valueCodeableConcept: {
+      coding: [{ system: `${CANONICAL_BASE}/CodeSystem/sektorbro-work-capacity`, code: c.incapacity.degree === 'full' ? 'none' : 'partial' }],
+      text: c.incapacity.degree === 'full' ? 'Kan ikke arbejde (cannot work)' : 'Kan arbejde delvist (can work part time)',
+    },
+    ...(c.incapacity.percent !== undefined || c.incapacity.hoursPerWeek !== undefined
+      ? {
+          component: [
+            ...(c.incapacity.percent !== undefined ? [{ code: code('incapacity-percent', 'Grad af uarbejdsdygtighed (degree of incapacity)'), valueQuantity: { value: c.incapacity.percent, unit: '%', system: UCUM, code: '%' } }] : []),
+            ...(c.incapacity.hoursPerWeek !== undefined ? [{ code: code('work-hours-per-week', 'Timer om ugen personen kan arbejde (hours a week the person can work)'), valueQuantity: { value: c.incapacity.hoursPerWeek, unit: 'h/wk', system: UCUM, code: 'h/wk' } }] : []),
+          ],
+        }
+      : {}),
+  });
+  const textObservation = (c2: string, display: string, value: string) =>
+    entry<Observation>({ resourceType: 'Observation', id: ctx.newId(), text: narrative(`${display}: ${value}`), status: 'final', code: code(c2, display), subject, valueString: value });
+  const capacity = [
+    textObservation('functional-limitations', 'Hvad personen ikke kan (what the person cannot do)', clean(c.limitations)),
+    textObservation('can-do', 'Hvad personen kan (what the person can do)', clean(c.canDo)),
+    ...(c.gradualReturn ? [textObservation('gradual-return', 'Hensyn ved gradvis tilbagevenden (considerations for a gradual return)', clean(c.gradualReturn))] : []),
+  ];
+
+  const withheld: string[] = [];
+  let condition: Entry<Condition> | undefined;
+  if (c.diagnosis && !employer && view.disclose.includes('diagnosis')) {
+    condition = entry<Condition>({
+      resourceType: 'Condition',
+      id: ctx.newId(),
+      text: narrative(`Diagnose (diagnosis): ${c.diagnosis.display ?? c.diagnosis.code} (ICD-10 ${c.diagnosis.code})`),
+      clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }] },
+      verificationStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-ver-status', code: 'confirmed' }] },
+      code: { coding: [{ system: SYSTEM.icd10, code: c.diagnosis.code, ...(c.diagnosis.display ? { display: c.diagnosis.display } : {}) }] },
+      subject,
+    });
+  } else if (c.diagnosis && !employer) {
+    withheld.push('diagnosis');
+  }
+  const note = c.clinicalNote && !employer && view.disclose.includes('clinical-notes') ? c.clinicalNote : undefined;
+  if (c.clinicalNote && !employer && !note) {
+    withheld.push('clinical-notes');
+  }
+
+  const sections: CompositionSection[] = [
+    { title: 'Periode og grad (period and degree)', code: code('work-incapacity', 'Uarbejdsdygtighed'), text: incapacity.resource.text, entry: [ref(incapacity)] },
+    { title: 'Funktionsevne (what the person can and cannot do)', code: code('functional-capacity', 'Funktionsevne'), text: narrativeList('Funktionsevne', capacity.map((o) => o.resource.valueString ?? '')), entry: capacity.map((o) => ref(o)) },
+    ...(condition ? [{ title: 'Diagnose (diagnosis)', code: code('diagnosis', 'Diagnose'), text: condition.resource.text, entry: [ref(condition)] }] : []),
+    ...(note ? [{ title: 'Klinisk note (clinical note)', code: code('clinical-note', 'Klinisk note'), text: narrative(note) }] : []),
+    ...(withheld.length
+      ? [{ title: 'Udeladt efter samtykke (withheld under consent)', code: code('withheld', 'Udeladt'), text: narrativeList('Efter patientens samtykke er følgende udeladt (withheld under the patient\'s consent):', withheld) }]
+      : []),
+    ...(view.status === 'entered-in-error'
+      ? [{ title: 'Annulleret (cancelled)', code: code('cancelled', 'Annulleret'), text: narrative(`Attesten er annulleret af lægen (the certificate was cancelled by the physician)${view.cancellationReason ? `: ${view.cancellationReason}` : ''}`) }]
+      : []),
+  ];
+  const title = employer ? 'Erklæring til arbejdsgiver om sygefravær (certificate for the employer)' : 'Sygemelding (sick-leave certificate)';
+  const composition = entry<Composition>({
+    resourceType: 'Composition',
+    id: ctx.newId(),
+    meta: { profile: [employer ? CERTIFICATE_PROFILE.employer : CERTIFICATE_PROFILE.jobcentre], ...(withheld.length || employer ? { security: [REDACTED] } : {}) },
+    text: narrative(title, `${KIND_DISPLAY[c.kind]}; ${c.period.from} – ${c.period.expectedTo}`),
+    identifier: { system: SYSTEM.documentId, value: view.id },
+    status: view.status,
+    type: { coding: [{ system: SYSTEM.certificateTypes, code: employer ? 'employer-certificate' : 'sick-leave' }], text: title },
+    category: [{ coding: [{ system: SICK_LEAVE, code: c.kind, display: KIND_DISPLAY[c.kind] }] }],
+    subject,
+    date: ctx.now.toISOString(),
+    author: [ref(author.role), ref(author.organization)],
+    title,
+    ...(view.replaces || view.continues
+      ? {
+          relatesTo: [
+            ...(view.replaces ? [{ code: 'replaces' as const, targetIdentifier: { system: SYSTEM.documentId, value: view.replaces } }] : []),
+            ...(view.continues ? [{ code: 'appends' as const, targetIdentifier: { system: SYSTEM.documentId, value: view.continues } }] : []),
+          ],
+        }
+      : {}),
+    section: sections,
+  });
+  const entries: Entry[] = [
+    composition,
+    patient,
+    incapacity,
+    ...capacity,
+    ...(condition ? [condition] : []),
+    author.practitioner,
+    author.role,
+    author.organization,
+  ];
+  return { entries, composition, withheld };
+}

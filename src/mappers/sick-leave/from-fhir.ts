@@ -1,0 +1,88 @@
+import type { Bundle, Composition, Condition, Observation, Organization, Patient, Practitioner, Resource } from 'fhir/r4';
+import type { IssueInput } from '../../errors';
+import { SYSTEM } from '../systems';
+import { SICK_LEAVE } from './certificate-document';
+import { CERTIFICATE_KINDS, type CertificateKind, type NativeSickLeaveCertificate } from './types';
+
+/**
+ * A sick-leave certificate sent as a FHIR document (the shape profiles/ describes and the gateway emits):
+ * read into the native shape, so both inputs pass the same checks and build the same views. Recipients
+ * that a document cannot name (an employer copy) come in the extension copy-to-employer (valueIdentifier CVR).
+ */
+export const COPY_TO_EMPLOYER = 'http://sektorbro.dk/fhir/StructureDefinition/copy-to-employer';
+
+export function certificateFromDocument(bundle: Bundle): { certificate?: NativeSickLeaveCertificate; issues: IssueInput[] } {
+  const issues: IssueInput[] = [];
+  const resources = (bundle.entry ?? []).map((e) => e.resource).filter((r): r is Resource => r !== undefined);
+  const byUrl = new Map((bundle.entry ?? []).filter((e) => e.fullUrl && e.resource).map((e) => [e.fullUrl ?? '', e.resource as Resource]));
+  const composition = resources[0]?.resourceType === 'Composition' ? (resources[0] as Composition) : undefined;
+  if (bundle.type !== 'document' || !composition) {
+    return { issues: [{ diagnostics: 'Bundle: a certificate in FHIR is a document Bundle whose first entry is the Composition', expression: 'Bundle.entry[0].resource' }] };
+  }
+  if (!composition.type.coding?.some((c) => c.system === SYSTEM.certificateTypes && c.code === 'sick-leave')) {
+    issues.push({ diagnostics: `Composition.type: ${SYSTEM.certificateTypes}#sick-leave`, expression: 'Composition.type' });
+  }
+  const patient = (composition.subject?.reference ? byUrl.get(composition.subject.reference) : resources.find((r) => r.resourceType === 'Patient')) as Patient | undefined;
+  const cpr = patient?.identifier?.find((i) => i.system === SYSTEM.cpr)?.value;
+  if (!cpr) {
+    issues.push({ diagnostics: `Patient.identifier: the patient's CPR number (${SYSTEM.cpr})`, expression: 'Patient.identifier' });
+  }
+  const observations = resources.filter((r): r is Observation => r.resourceType === 'Observation');
+  const obs = (c: string) => observations.find((o) => o.code.coding?.some((x) => x.system === SICK_LEAVE && x.code === c));
+  const incapacity = obs('work-incapacity');
+  if (!incapacity?.effectivePeriod?.start || !incapacity.effectivePeriod.end) {
+    issues.push({ diagnostics: 'Observation work-incapacity: effectivePeriod.start and .end (the expected end) are required', expression: 'Observation.effectivePeriod' });
+  }
+  const component = (c: string) => incapacity?.component?.find((x) => x.code.coding?.some((y) => y.code === c))?.valueQuantity?.value;
+  const kind = composition.category?.flatMap((c) => c.coding ?? []).find((c) => c.system === SICK_LEAVE)?.code;
+  if (!kind || !(CERTIFICATE_KINDS as readonly string[]).includes(kind)) {
+    issues.push({ diagnostics: `Composition.category: ${SICK_LEAVE}#first | continuation | final`, expression: 'Composition.category' });
+  }
+  const limitations = obs('functional-limitations')?.valueString;
+  const canDo = obs('can-do')?.valueString;
+  if (!limitations || !canDo) {
+    issues.push({ diagnostics: 'Observation functional-limitations and can-do (valueString) are required: what the person cannot and can do', expression: 'Observation.valueString' });
+  }
+  const condition = resources.find((r): r is Condition => r.resourceType === 'Condition');
+  const icd = condition?.code?.coding?.find((c) => c.system === SYSTEM.icd10);
+  const practitioner = resources.find((r): r is Practitioner => r.resourceType === 'Practitioner');
+  const organization = resources.find((r): r is Organization => r.resourceType === 'Organization' && ((r as Organization).identifier ?? []).some((i) => i.system === SYSTEM.sor));
+  const sor = organization?.identifier?.find((i) => i.system === SYSTEM.sor)?.value;
+  if (!sor) {
+    issues.push({ diagnostics: 'Organization.identifier: the issuing practice by SOR', expression: 'Organization.identifier' });
+  }
+  const noteSection = composition.section?.find((s) => s.code?.coding?.some((c) => c.code === 'clinical-note'));
+  const relates = (code: string) => composition.relatesTo?.find((r) => r.code === code)?.targetIdentifier?.value;
+  const employer = composition.extension?.find((e) => e.url === COPY_TO_EMPLOYER)?.valueIdentifier;
+  if (issues.length > 0 || !incapacity?.effectivePeriod?.start || !incapacity.effectivePeriod.end || !cpr || !sor || !limitations || !canDo) {
+    return { issues };
+  }
+  const percent = component('incapacity-percent');
+  const hours = component('work-hours-per-week');
+  const gradual = obs('gradual-return')?.valueString;
+  const continues = relates('appends');
+  const replaces = relates('replaces');
+  return {
+    issues,
+    certificate: {
+      ...(composition.identifier?.value ? { certificateId: composition.identifier.value } : {}),
+      patient: { cpr },
+      kind: kind as CertificateKind,
+      ...(continues ? { continues } : {}),
+      ...(replaces ? { replaces } : {}),
+      period: { from: incapacity.effectivePeriod.start.slice(0, 10), expectedTo: incapacity.effectivePeriod.end.slice(0, 10) },
+      incapacity: {
+        degree: incapacity.valueCodeableConcept?.coding?.some((c) => c.code === 'partial') ? 'partial' : 'full',
+        ...(percent !== undefined ? { percent } : {}),
+        ...(hours !== undefined ? { hoursPerWeek: hours } : {}),
+      },
+      limitations,
+      canDo,
+      ...(gradual ? { gradualReturn: gradual } : {}),
+      ...(icd?.code ? { diagnosis: { code: icd.code, ...(icd.display ? { display: icd.display } : {}) } } : {}),
+      ...(noteSection?.text?.div ? { clinicalNote: noteSection.text.div.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim() } : {}),
+      issuedBy: { name: practitioner?.name?.[0]?.text ?? [practitioner?.name?.[0]?.given?.join(' '), practitioner?.name?.[0]?.family].filter(Boolean).join(' ') ?? 'ukendt', organization: { sor, ...(organization?.name ? { name: organization.name } : {}) } },
+      ...(employer?.system === SYSTEM.cvr && employer.value ? { employer: { cvr: employer.value } } : {}),
+    },
+  };
+}

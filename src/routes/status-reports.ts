@@ -1,0 +1,112 @@
+import { Router, type Request, type Response } from 'express';
+import { currentClient, requireRole } from '../auth/authenticate';
+import { errors } from '../errors';
+import { inputFormat, requireBody } from '../http/body';
+import { sendFhir } from '../http/send-fhir';
+import { buildTask, TASK_STATUSES, type TaskStatus } from '../mappers/status-report/task';
+import {
+  answerStatusReport,
+  followUpStatusReport,
+  requestStatusReport,
+  transitionTask,
+  visibleTask,
+  type StatusReportDeps,
+} from '../status-report/status-report-service';
+import { searchTasks, taskDetail, workList } from '../status-report/work-list';
+
+/** Status-report requests: native routes, and the same Tasks as FHIR (POST/GET /fhir/Task). */
+export function statusReportRoutes(deps: StatusReportDeps, fhirBaseUrl: string): Router {
+  const router = Router();
+
+  const jsonFormat = (req: Request): 'native' | 'fhir' => {
+    const format = inputFormat(req);
+    if (format === 'hl7v2') {
+      throw errors.unsupportedMediaType('Content-Type: status-report requests are JSON (native or FHIR)');
+    }
+    return format;
+  };
+  const idempotencyKey = (req: Request) => {
+    const key = req.get('idempotency-key');
+    if (key !== undefined && !/^[\x21-\x7e]{1,200}$/.test(key)) {
+      throw errors.invalid({ diagnostics: 'Idempotency-Key: 1 to 200 visible ASCII characters', expression: 'Idempotency-Key', reason: 'bad-idempotency-key' });
+    }
+    return key;
+  };
+  const accepted = (res: Response, result: Awaited<ReturnType<typeof requestStatusReport>>) => {
+    res.status(202).location(`/status-report-requests/${result.answer.id}`);
+    if (result.replayed) {
+      res.setHeader('Idempotent-Replayed', 'true');
+    }
+    res.json(result.answer);
+  };
+  const text = (value: unknown, name: string): string | undefined => {
+    if (value === undefined) {
+      return undefined;
+    }
+    if (typeof value !== 'string') {
+      throw errors.invalid({ diagnostics: `${name}: give it once, as text`, expression: name });
+    }
+    return value;
+  };
+
+  router.post('/status-report-requests', requireRole('jobcentre'), requireBody, async (req, res) => {
+    accepted(res, await requestStatusReport(deps, currentClient(res), { format: jsonFormat(req), body: req.body, idempotencyKey: idempotencyKey(req) }));
+  });
+  router.post('/fhir/Task', requireRole('jobcentre'), requireBody, async (req, res) => {
+    const result = await requestStatusReport(deps, currentClient(res), { format: 'fhir', body: req.body, idempotencyKey: idempotencyKey(req) });
+    const task = await visibleTask(deps.db, currentClient(res), result.answer.id);
+    res.location(`/fhir/Task/${task.id}`);
+    sendFhir(res, result.replayed ? 200 : 201, buildTask(task, new Date()));
+  });
+
+  router.get('/status-report-requests', requireRole('jobcentre', 'gp', 'hospital', 'admin'), async (req, res) => {
+    res.json(
+      await workList(deps.db, currentClient(res), {
+        side: text(req.query.side, 'side') as 'requester' | 'addressee' | undefined,
+        status: text(req.query.status, 'status'),
+        overdue: text(req.query.overdue, 'overdue'),
+        patient: text(req.query.patient, 'patient'),
+        partOf: text(req.query['part-of'], 'part-of'),
+        limit: text(req.query.limit, 'limit'),
+        offset: text(req.query.offset, 'offset'),
+      }),
+    );
+  });
+  router.get('/status-report-requests/:id', requireRole('jobcentre', 'gp', 'hospital', 'admin'), async (req, res) => {
+    res.json(await taskDetail(deps.db, await visibleTask(deps.db, currentClient(res), String(req.params.id))));
+  });
+
+  router.post('/status-report-requests/:id/status', requireRole('jobcentre', 'gp', 'hospital'), requireBody, async (req, res) => {
+    const body = req.body as { status?: unknown; reason?: unknown } | null;
+    const status = body?.status;
+    if (typeof status !== 'string' || !(TASK_STATUSES as readonly string[]).includes(status)) {
+      throw errors.invalid({ diagnostics: 'status: one of received, accepted, rejected, in-progress, cancelled', expression: 'status' });
+    }
+    if (body?.reason !== undefined && (typeof body.reason !== 'string' || body.reason.length > 1000)) {
+      throw errors.invalid({ diagnostics: 'reason: text of at most 1000 characters', expression: 'reason' });
+    }
+    const task = await transitionTask(deps, currentClient(res), String(req.params.id), { status: status as TaskStatus, reason: body?.reason });
+    res.json(await taskDetail(deps.db, task));
+  });
+
+  router.post('/status-report-requests/:id/response', requireRole('gp', 'hospital'), requireBody, async (req, res) => {
+    const answer = await answerStatusReport(deps, currentClient(res), String(req.params.id), { format: jsonFormat(req), body: req.body });
+    res.status(202).location(`/status-report-requests/${answer.id}`).json(answer);
+  });
+
+  router.post('/status-report-requests/:id/follow-up', requireRole('jobcentre'), requireBody, async (req, res) => {
+    accepted(res, await followUpStatusReport(deps, currentClient(res), String(req.params.id), req.body, idempotencyKey(req)));
+  });
+
+  router.get('/fhir/Task/:id', requireRole('jobcentre', 'gp', 'hospital', 'admin'), async (req, res) => {
+    sendFhir(res, 200, buildTask(await visibleTask(deps.db, currentClient(res), String(req.params.id)), new Date()));
+  });
+  router.get('/fhir/Task', requireRole('jobcentre', 'gp', 'hospital', 'admin'), async (req, res) => {
+    const params: Record<string, string | undefined> = {};
+    for (const name of ['owner', 'requester', 'status', 'patient', 'part-of', 'overdue', '_count', '_offset']) {
+      params[name] = text(req.query[name], name);
+    }
+    sendFhir(res, 200, await searchTasks(deps.db, currentClient(res), params, fhirBaseUrl));
+  });
+  return router;
+}

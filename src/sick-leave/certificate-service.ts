@@ -1,0 +1,333 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { Bundle, OperationOutcomeIssue, Patient } from 'fhir/r4';
+import type { GatewayClient } from '../auth/clients';
+import { recordAudit } from '../audit/record-audit';
+import type { DisclosureGuard } from '../consent/disclosure-guard';
+import { findDeliveryEndpoint, findOrganizationByIdentifier, findPatientByCpr, type ConnectionType } from '../directory/directory';
+import { errors, outcome } from '../errors';
+import { storeOutgoingMessage, type Party } from '../intake/outgoing-message';
+import type { MappingContext } from '../mappers/context';
+import { buildCertificateDocument, type Audience } from '../mappers/sick-leave/certificate-document';
+import { checkCertificate, overlapIssue } from '../mappers/sick-leave/checks';
+import { certificateFromDocument } from '../mappers/sick-leave/from-fhir';
+import type { NativeSickLeaveCertificate } from '../mappers/sick-leave/types';
+import { SYSTEM } from '../mappers/systems';
+import type { Logger } from '../observability/logger';
+import type { Db, Queryable } from '../store/db';
+import { withDatabase } from '../store/unavailable';
+import type { FhirValidator } from '../validation/fhir-validator';
+import { assertValidBody } from '../validation/request-schemas';
+import {
+  certificateMessages,
+  certificateRecipients,
+  currentPeriods,
+  findCertificateByIdempotencyKey,
+  getCertificate,
+  insertCertificate,
+  setCertificateStatus,
+  type CertificateRow,
+} from './certificate-store';
+
+/**
+ * Sick-leave certificates from a GP: checked, then sent as one message per recipient, each built for what
+ * that recipient may see: the jobcentre of the patient's municipality (diagnosis and clinical note only
+ * where the consent covers them) and, where the patient consented, an employer (never a diagnosis). A
+ * correction replaces the earlier version and a cancellation withdraws it, at every recipient that had it.
+ */
+export interface CertificateDeps {
+  db: Db;
+  guard: DisclosureGuard;
+  validator: FhirValidator;
+  logger: Logger;
+  gatewayEndpoint: string;
+  onAccepted: () => void;
+}
+
+export interface CertificateAnswer {
+  id: string;
+  status: string;
+  messages: Array<{ id: string; kind?: string; status?: string; recipient: { system: string; value: string; name: string | null } }>;
+  outcome: ReturnType<typeof outcome>;
+}
+
+const REQUIRED = ['sick-leave-minimal', 'functional-capacity', 'expected-duration'];
+const PURPOSE: Record<Audience, string> = { jobcentre: 'sickness-benefit-follow-up', employer: 'employer-certificate' };
+const MUNICIPALITY_EXTENSION = 'http://hl7.dk/fhir/core/StructureDefinition/dk-core-municipalityCodes';
+
+interface Target {
+  audience: Audience;
+  party: Party;
+  endpoint: { address: string; connectionType: ConnectionType };
+  disclose: string[];
+}
+
+export async function submitCertificate(deps: CertificateDeps, client: GatewayClient, request: { format: 'native' | 'fhir'; body: unknown; idempotencyKey?: string | undefined }): Promise<{ answer: CertificateAnswer; replayed: boolean }> {
+  const requestHash = createHash('sha256').update(`sick-leave\n${JSON.stringify(request.body)}`).digest('hex');
+  if (request.idempotencyKey) {
+    const earlier = await withDatabase(() => findCertificateByIdempotencyKey(deps.db, client.id, request.idempotencyKey ?? ''));
+    if (earlier) {
+      if (earlier.requestHash !== requestHash) {
+        throw errors.conflict(`Idempotency-Key "${request.idempotencyKey}" was already used with a different body (certificate ${earlier.id})`, 'idempotency-key-reused');
+      }
+      return { answer: await describe(deps.db, earlier.id), replayed: true };
+    }
+  }
+  const certificate = parse(deps, request);
+  if (certificate.issuedBy.organization.sor !== client.organization.value) {
+    throw errors.forbidden(`issuedBy.organization.sor: you send for SOR ${client.organization.value}, not ${certificate.issuedBy.organization.sor}`, 'not-your-organisation');
+  }
+  const ctx: MappingContext = { now: new Date(), newId: randomUUID, gatewayEndpoint: deps.gatewayEndpoint };
+  const problems = checkCertificate(certificate, ctx.now);
+  if (problems.length > 0) {
+    throw errors.unprocessable(...problems);
+  }
+  const original = await relatedCertificates(deps.db, client, certificate);
+  const overlap = overlapIssue(certificate, await withDatabase(() => currentPeriods(deps.db, certificate.patient.cpr)));
+  if (overlap) {
+    throw errors.unprocessable(overlap);
+  }
+
+  const warnings: OperationOutcomeIssue[] = [];
+  const targets: Target[] = [];
+  const jobcentre = await jobcentreOf(deps.db, certificate, original);
+  const optional = [...(certificate.diagnosis ? ['diagnosis'] : []), ...(certificate.clinicalNote ? ['clinical-notes'] : [])];
+  const toJobcentre = await decide(deps, certificate.patient.cpr, 'municipality', jobcentre.party, PURPOSE.jobcentre, optional);
+  if (!toJobcentre.permit) {
+    await refusal(deps, client, certificate.patient.cpr, jobcentre.party, toJobcentre);
+    throw errors.forbidden(`consent: ${toJobcentre.reason}`, toJobcentre.consent ? 'consent-denied' : 'consent-missing');
+  }
+  targets.push({ ...jobcentre, audience: 'jobcentre', disclose: toJobcentre.disclose });
+  for (const c of optional.filter((o) => !toJobcentre.disclose.includes(o))) {
+    warnings.push({ severity: 'information', code: 'suppressed', diagnostics: `${c} is withheld from the jobcentre: the patient's consent does not cover it` });
+  }
+
+  const employer = await employerOf(deps.db, certificate, original);
+  if (employer) {
+    const toEmployer = await decide(deps, certificate.patient.cpr, 'employer', employer.party, PURPOSE.employer, []);
+    if (toEmployer.permit) {
+      targets.push({ ...employer, audience: 'employer', disclose: [] });
+    } else {
+      await refusal(deps, client, certificate.patient.cpr, employer.party, toEmployer);
+      warnings.push({
+        severity: 'warning',
+        code: 'suppressed',
+        diagnostics: `employer: no copy goes to CVR ${employer.party.value}: ${toEmployer.reason}. The jobcentre copy is sent.`,
+        expression: ['employer.cvr'],
+        details: { coding: [{ system: 'http://sektorbro.dk/fhir/CodeSystem/sektorbro-error-codes', code: 'employer-copy-withheld' }] },
+      });
+    }
+  }
+
+  const id = randomUUID();
+  const sender: Party = { system: SYSTEM.sor, value: client.organization.value, name: certificate.issuedBy.organization.name ?? null };
+  const messages = await withDatabase(() =>
+    deps.db.transaction(async (tx) => {
+      if (certificate.replaces) {
+        const current = await getCertificate(tx, certificate.replaces, { forUpdate: true });
+        if (current?.status !== 'current') {
+          throw errors.conflict(`replaces: certificate ${certificate.replaces} is ${current?.status ?? 'gone'} and can no longer be corrected`, 'certificate-not-current');
+        }
+        await setCertificateStatus(tx, certificate.replaces, 'replaced');
+      }
+      await insertCertificate(tx, { id, issuerClientId: client.id, issuerOrg: `${client.organization.system}|${client.organization.value}`, certificate, idempotencyKey: request.idempotencyKey, requestHash });
+      const sent: CertificateAnswer['messages'] = [];
+      for (const target of targets) {
+        const doc = buildCertificateDocument(certificate, { audience: target.audience, disclose: target.disclose, status: 'final', id, replaces: certificate.replaces, continues: certificate.continues }, ctx);
+        const messageId = await storeOutgoingMessage(tx, ctx, {
+          kind: 'sick-leave-certificate',
+          event: 'sick-leave-certificate',
+          sender: { clientId: client.id, role: client.role, party: sender },
+          to: target,
+          document: { entries: doc.entries, focus: doc.composition },
+          disclosure: { purpose: PURPOSE[target.audience], dataClasses: [...REQUIRED, ...target.disclose] },
+          patientCpr: certificate.patient.cpr,
+          certificateId: id,
+        });
+        sent.push({ id: messageId, recipient: { system: target.party.system, value: target.party.value, name: target.party.name } });
+      }
+      return sent;
+    }),
+  );
+  deps.onAccepted();
+  deps.logger.info({ certificateId: id, client: client.id, recipients: messages.length }, 'sick-leave certificate accepted');
+  return { answer: { id, status: 'current', messages, outcome: outcome(warnings) }, replayed: false };
+}
+
+function parse(deps: CertificateDeps, request: { format: 'native' | 'fhir'; body: unknown }): NativeSickLeaveCertificate {
+  if (request.format === 'native') {
+    assertValidBody('NativeSickLeaveCertificate', request.body);
+    return request.body as NativeSickLeaveCertificate;
+  }
+  const base = deps.validator.validate(request.body).filter((i) => i.severity === 'error' || i.severity === 'fatal');
+  if (base.length > 0) {
+    throw errors.invalid(...base.slice(0, 20).map((p) => ({ diagnostics: p.diagnostics ?? p.details?.text ?? 'invalid', expression: p.expression?.[0] })));
+  }
+  const { certificate, issues } = certificateFromDocument(request.body as Bundle);
+  if (!certificate) {
+    throw errors.invalid(...issues);
+  }
+  assertValidBody('NativeSickLeaveCertificate', certificate);
+  return certificate;
+}
+
+/** The certificate a continuation continues and the one a correction replaces: same patient, and a correction only by its issuer. */
+async function relatedCertificates(db: Db, client: GatewayClient, c: NativeSickLeaveCertificate): Promise<CertificateRow | undefined> {
+  const check = async (id: string | undefined, field: 'continues' | 'replaces') => {
+    if (!id) {
+      return undefined;
+    }
+    const found = await withDatabase(() => getCertificate(db, id));
+    if (!found || found.patientCpr !== c.patient.cpr) {
+      throw errors.unprocessable({ diagnostics: `${field}: no certificate ${id} for this patient`, expression: field, reason: 'unknown-certificate' });
+    }
+    if (field === 'replaces' && found.issuerOrg !== `${client.organization.system}|${client.organization.value}`) {
+      throw errors.forbidden(`replaces: certificate ${id} was issued by another practice; only its issuer corrects it`, 'not-your-certificate');
+    }
+    if (found.status === 'entered-in-error') {
+      throw errors.conflict(`${field}: certificate ${id} was cancelled`, 'certificate-cancelled');
+    }
+    if (field === 'replaces' && found.status === 'replaced') {
+      throw errors.conflict(`replaces: certificate ${id} was already corrected; correct its newest version`, 'certificate-not-current');
+    }
+    return found;
+  };
+  await check(c.continues, 'continues');
+  return check(c.replaces, 'replaces');
+}
+
+async function reachable(db: Queryable, id: { system: string; value: string }, path: string, what: string): Promise<{ party: Party; endpoint: Target['endpoint'] }> {
+  const org = await withDatabase(() => findOrganizationByIdentifier(db, id));
+  const endpoint = org ? await withDatabase(() => findDeliveryEndpoint(db, org)) : undefined;
+  if (!org || !endpoint) {
+    throw errors.unprocessable({ diagnostics: `${path}: ${what} ${id.value} has ${org ? 'no active FHIR endpoint' : 'no entry'} in the directory`, expression: path, reason: org ? 'no-endpoint' : 'unknown-recipient' });
+  }
+  return { party: { system: id.system, value: id.value, name: org.name }, endpoint: { address: endpoint.address, connectionType: endpoint.connection_type as ConnectionType } };
+}
+
+/** The jobcentre: named, else the one that had the corrected certificate, else the patient's municipality in the directory. */
+async function jobcentreOf(db: Db, c: NativeSickLeaveCertificate, original: CertificateRow | undefined) {
+  let municipality = c.jobcentre?.municipality;
+  if (!municipality && original) {
+    municipality = (await withDatabase(() => certificateRecipients(db, original.id))).find((r) => r.audience === 'jobcentre')?.value;
+  }
+  if (!municipality) {
+    const patient = await withDatabase(() => findPatientByCpr(db, c.patient.cpr));
+    municipality = c.patient.municipality ?? (patient ? municipalityOf(patient.resource) : undefined);
+  }
+  if (!municipality) {
+    throw errors.unprocessable({
+      diagnostics: "jobcentre: the patient's municipality is not in the directory (Patient.address with the dk-core-municipalityCodes extension); name the jobcentre by municipality code",
+      expression: 'jobcentre.municipality',
+      reason: 'no-municipality',
+    });
+  }
+  return reachable(db, { system: SYSTEM.municipality, value: municipality }, 'jobcentre.municipality', 'the jobcentre of municipality');
+}
+
+function municipalityOf(patient: Patient): string | undefined {
+  for (const address of patient.address ?? []) {
+    const code = address.extension?.find((e) => e.url === MUNICIPALITY_EXTENSION)?.valueCodeableConcept?.coding?.find((c) => c.system === SYSTEM.municipality)?.code;
+    if (code) {
+      return code;
+    }
+  }
+  return undefined;
+}
+
+/** The employer: named in the request, or, for a correction, the one that had the original. */
+async function employerOf(db: Db, c: NativeSickLeaveCertificate, original: CertificateRow | undefined) {
+  let cvr = c.employer?.cvr;
+  if (!cvr && original) {
+    cvr = (await withDatabase(() => certificateRecipients(db, original.id))).find((r) => r.audience === 'employer')?.value;
+  }
+  return cvr ? reachable(db, { system: SYSTEM.cvr, value: cvr }, 'employer.cvr', 'the employer with CVR') : undefined;
+}
+
+async function decide(deps: CertificateDeps, cpr: string, to: 'municipality' | 'employer', recipient: Party, purpose: string, optional: string[]) {
+  return withDatabase(() =>
+    deps.guard.decide(deps.db, cpr, {
+      messageKind: 'sick-leave-certificate',
+      from: 'health',
+      to,
+      recipient: { system: recipient.system, value: recipient.value },
+      purpose,
+      dataClasses: REQUIRED,
+      optionalDataClasses: optional,
+    }),
+  );
+}
+
+async function refusal(deps: CertificateDeps, client: GatewayClient, cpr: string, recipient: Party, decision: { consent?: string; reason: string }): Promise<void> {
+  await withDatabase(() =>
+    deps.db.transaction((tx) =>
+      recordAudit(tx, {
+        action: 'refused',
+        messageKind: 'sick-leave-certificate',
+        messageId: randomUUID(),
+        sender: { clientId: client.id, organization: client.organization },
+        recipient: { system: recipient.system, value: recipient.value, name: recipient.name ?? undefined },
+        patientCpr: cpr,
+        consent: decision.consent,
+        dataClasses: REQUIRED,
+        reason: `refused at intake: ${decision.reason}`,
+      }),
+    ),
+  );
+}
+
+/**
+ * Cancels a certificate: it becomes entered-in-error, and every recipient that had it gets the cancelled
+ * version (period and degree only: a cancellation discloses nothing new). Only its issuer may cancel.
+ */
+export async function cancelCertificate(deps: CertificateDeps, client: GatewayClient, id: string, reason: string): Promise<CertificateAnswer> {
+  const found = await withDatabase(() => getCertificate(deps.db, id));
+  if (!found || (client.role !== 'admin' && found.issuerOrg !== `${client.organization.system}|${client.organization.value}`)) {
+    throw errors.notFound(`certificate ${id} not found`);
+  }
+  const ctx: MappingContext = { now: new Date(), newId: randomUUID, gatewayEndpoint: deps.gatewayEndpoint };
+  const recipients = await withDatabase(() => certificateRecipients(deps.db, id));
+  const targets = await Promise.all(recipients.map(async (r) => ({ ...(await reachable(deps.db, r, 'recipient', 'the recipient')), audience: r.audience })));
+  const sender: Party = { system: SYSTEM.sor, value: found.certificate.issuedBy.organization.sor, name: found.certificate.issuedBy.organization.name ?? null };
+  await withDatabase(() =>
+    deps.db.transaction(async (tx) => {
+      const current = await getCertificate(tx, id, { forUpdate: true });
+      if (current?.status !== 'current') {
+        throw errors.conflict(`certificate ${id} is ${current?.status ?? 'gone'}; only the current version can be cancelled`, 'certificate-not-current');
+      }
+      await setCertificateStatus(tx, id, 'entered-in-error');
+      for (const target of targets) {
+        const doc = buildCertificateDocument(found.certificate, { audience: target.audience, disclose: [], status: 'entered-in-error', id, cancellationReason: reason }, ctx);
+        await storeOutgoingMessage(tx, ctx, {
+          kind: 'sick-leave-cancellation',
+          event: 'sick-leave-certificate',
+          sender: { clientId: client.id, role: client.role === 'admin' ? 'gp' : client.role, party: sender },
+          to: target,
+          document: { entries: doc.entries, focus: doc.composition },
+          disclosure: { purpose: PURPOSE[target.audience], dataClasses: ['sick-leave-minimal'] },
+          patientCpr: found.patientCpr,
+          certificateId: id,
+        });
+      }
+    }),
+  );
+  deps.onAccepted();
+  return describe(deps.db, id);
+}
+
+/** What the issuer (or an operator) may see of a certificate: its status and the messages that carried it. */
+export async function describe(db: Db, id: string): Promise<CertificateAnswer> {
+  const found = await withDatabase(() => getCertificate(db, id));
+  if (!found) {
+    throw errors.notFound(`certificate ${id} not found`);
+  }
+  const messages = await withDatabase(() => certificateMessages(db, id));
+  return { id, status: found.status, messages, outcome: outcome([]) };
+}
+
+export async function readCertificate(deps: CertificateDeps, client: GatewayClient, id: string): Promise<CertificateAnswer> {
+  const found = await withDatabase(() => getCertificate(deps.db, id));
+  if (!found || (client.role !== 'admin' && found.issuerOrg !== `${client.organization.system}|${client.organization.value}`)) {
+    throw errors.notFound(`certificate ${id} not found`);
+  }
+  return describe(deps.db, id);
+}

@@ -1,0 +1,108 @@
+import type { NativeSickLeaveCertificate, CertificateStatus } from '../mappers/sick-leave/types';
+import type { StoredPeriod } from '../mappers/sick-leave/checks';
+import { json, type Queryable } from '../store/db';
+
+/** Certificates as accepted, and who received each (through the messages that carried it). */
+export interface CertificateRow {
+  id: string;
+  patientCpr: string;
+  issuerClientId: string;
+  issuerOrg: string;
+  kind: string;
+  status: CertificateStatus;
+  continues: string | null;
+  replaces: string | null;
+  certificate: NativeSickLeaveCertificate;
+  createdAt: string;
+}
+
+interface Raw {
+  id: string;
+  patient_cpr: string;
+  issuer_client_id: string;
+  issuer_org: string;
+  kind: string;
+  status: CertificateStatus;
+  continues: string | null;
+  replaces: string | null;
+  certificate: NativeSickLeaveCertificate;
+  created_at: Date | string;
+}
+
+const row = (r: Raw): CertificateRow => ({
+  id: r.id,
+  patientCpr: r.patient_cpr,
+  issuerClientId: r.issuer_client_id,
+  issuerOrg: r.issuer_org,
+  kind: r.kind,
+  status: r.status,
+  continues: r.continues,
+  replaces: r.replaces,
+  certificate: r.certificate,
+  createdAt: new Date(r.created_at).toISOString(),
+});
+
+export async function insertCertificate(
+  tx: Queryable,
+  c: { id: string; issuerClientId: string; issuerOrg: string; certificate: NativeSickLeaveCertificate; idempotencyKey: string | undefined; requestHash: string },
+): Promise<void> {
+  await tx.query(
+    `INSERT INTO certificates (id, patient_cpr, issuer_client_id, issuer_org, kind, status, continues, replaces, period_start, period_end, certificate, idempotency_key, request_hash)
+     VALUES ($1, $2, $3, $4, $5, 'current', $6, $7, $8, $9, $10::jsonb, $11, $12)`,
+    [
+      c.id, c.certificate.patient.cpr, c.issuerClientId, c.issuerOrg, c.certificate.kind, c.certificate.continues ?? null, c.certificate.replaces ?? null,
+      c.certificate.period.from, c.certificate.period.expectedTo, json(c.certificate), c.idempotencyKey ?? null, c.requestHash,
+    ],
+  );
+}
+
+export async function getCertificate(db: Queryable, id: string, options: { forUpdate?: boolean } = {}): Promise<CertificateRow | undefined> {
+  if (!/^[0-9a-f-]{36}$/i.test(id)) {
+    return undefined;
+  }
+  const rows = await db.query<Raw>(`SELECT * FROM certificates WHERE id = $1${options.forUpdate ? ' FOR UPDATE' : ''}`, [id]);
+  return rows[0] ? row(rows[0]) : undefined;
+}
+
+export async function findCertificateByIdempotencyKey(db: Queryable, clientId: string, key: string): Promise<{ id: string; requestHash: string } | undefined> {
+  const rows = await db.query<{ id: string; request_hash: string }>('SELECT id, request_hash FROM certificates WHERE issuer_client_id = $1 AND idempotency_key = $2', [clientId, key]);
+  return rows[0] ? { id: rows[0].id, requestHash: rows[0].request_hash } : undefined;
+}
+
+/** The patient's current certificates' periods, as YYYY-MM-DD. */
+export async function currentPeriods(db: Queryable, cpr: string): Promise<StoredPeriod[]> {
+  return db.query<StoredPeriod>(
+    "SELECT id, to_char(period_start, 'YYYY-MM-DD') AS start, to_char(period_end, 'YYYY-MM-DD') AS end FROM certificates WHERE patient_cpr = $1 AND status = 'current'",
+    [cpr],
+  );
+}
+
+export async function setCertificateStatus(tx: Queryable, id: string, status: CertificateStatus): Promise<void> {
+  await tx.query('UPDATE certificates SET status = $2, updated_at = now() WHERE id = $1', [id, status]);
+}
+
+export interface CertificateRecipient {
+  system: string;
+  value: string;
+  name: string | null;
+  audience: 'jobcentre' | 'employer';
+}
+
+/** Everyone a certificate (or an earlier version of it) was sent to. */
+export async function certificateRecipients(db: Queryable, certificateId: string): Promise<CertificateRecipient[]> {
+  const rows = await db.query<{ recipient_system: string; recipient_sor: string; recipient_name: string | null }>(
+    `SELECT DISTINCT d.recipient_system, d.recipient_sor, d.recipient_name FROM deliveries d JOIN messages m ON m.id = d.message_id
+      WHERE m.certificate_id = $1 AND m.kind = 'sick-leave-certificate'`,
+    [certificateId],
+  );
+  return rows.map((r) => ({ system: r.recipient_system, value: r.recipient_sor, name: r.recipient_name, audience: r.recipient_system === 'http://cvr.dk' ? 'employer' : 'jobcentre' }));
+}
+
+export async function certificateMessages(db: Queryable, certificateId: string): Promise<Array<{ id: string; kind: string; status: string; recipient: { system: string; value: string; name: string | null } }>> {
+  const rows = await db.query<{ id: string; kind: string; status: string; recipient_system: string; recipient_sor: string; recipient_name: string | null }>(
+    `SELECT m.id, m.kind, m.status, d.recipient_system, d.recipient_sor, d.recipient_name FROM messages m JOIN deliveries d ON d.message_id = m.id
+      WHERE m.certificate_id = $1 ORDER BY m.created_at, m.id`,
+    [certificateId],
+  );
+  return rows.map((r) => ({ id: r.id, kind: r.kind, status: r.status, recipient: { system: r.recipient_system, value: r.recipient_sor, name: r.recipient_name } }));
+}

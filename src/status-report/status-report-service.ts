@@ -1,0 +1,534 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { OperationOutcomeIssue, Questionnaire, QuestionnaireResponse, Task } from 'fhir/r4';
+import type { GatewayClient } from '../auth/clients';
+import { recordAudit } from '../audit/record-audit';
+import { sectorOfOrganization, type DisclosureGuard } from '../consent/disclosure-guard';
+import { findDeliveryEndpoint, findOrganizationByIdentifier, type ConnectionType } from '../directory/directory';
+import { resolveRecipient } from '../directory/resolve-recipient';
+import { errors, outcome, type IssueInput } from '../errors';
+import type { MappingContext } from '../mappers/context';
+import { WITHHOLDABLE } from '../mappers/minimise';
+import { answeredDataClasses, checkResponse, minimiseResponse, nativeToQuestionnaireResponse } from '../mappers/status-report/answers';
+import { statusReportEntries } from '../mappers/status-report/message-entries';
+import { questionnaireDataClasses } from '../mappers/status-report/questionnaire';
+import { draftRequest, followUpInput, nativeFromTask, type RequestDraft, type StandardSets } from '../mappers/status-report/request-draft';
+import { FINAL_TASK_STATUSES, type Party, type TaskRecord, type TaskStatus } from '../mappers/status-report/task';
+import type { NativeStatusReportAnswer, NativeStatusReportFollowUp, NativeStatusReportRequest } from '../mappers/status-report/types';
+import { CANONICAL_BASE, SYSTEM } from '../mappers/systems';
+import type { Logger } from '../observability/logger';
+import type { Db, Queryable } from '../store/db';
+import { storeOutgoingMessage, type OutgoingMessage } from '../intake/outgoing-message';
+import { withDatabase } from '../store/unavailable';
+import type { FhirValidator } from '../validation/fhir-validator';
+import { assertValidBody } from '../validation/request-schemas';
+import type { ReminderScheduler } from './reminders';
+import {
+  addTaskEvent,
+  cancelReminders,
+  claimReminder,
+  findTaskByIdempotencyKey,
+  getTask,
+  insertTask,
+  markOverdue,
+  scheduleReminder,
+  updateTask,
+  type ReminderKind,
+} from './task-store';
+
+/**
+ * Status-report requests from a jobcentre to a physician, as a shared work list: the request (consent
+ * checked for the answer it asks for), the Task's lifecycle, reminders, the answer (checked against the
+ * Questionnaire, minimised to the consent) and follow-ups threaded onto the original. Every message goes
+ * out through the same outbox as documents, so a 202 means it is stored and will be delivered.
+ */
+export interface StatusReportDeps {
+  db: Db;
+  guard: DisclosureGuard;
+  validator: FhirValidator;
+  logger: Logger;
+  sets: StandardSets;
+  reminders: ReminderScheduler | undefined;
+  /** How long before the deadline the addressee is reminded. */
+  remindBeforeMs: number;
+  gatewayEndpoint: string;
+  /** Wakes the outbox relay after a commit. */
+  onAccepted: () => void;
+}
+
+export interface TaskAnswer {
+  id: string;
+  status: TaskStatus;
+  deadline: string;
+  messageId?: string;
+  outcome: ReturnType<typeof outcome>;
+}
+
+/** The gateway itself, as the sender of reminders and overdue notices. */
+const GATEWAY_PARTY: Party = { system: `${CANONICAL_BASE}/NamingSystem/gateway`, value: 'sektorbro', name: 'Sektorbro' };
+const REASON = (code: string, display: string) => ({ system: SYSTEM.taskNotification, code, display });
+
+interface Endpointed {
+  party: Party;
+  endpoint: { address: string; connectionType: ConnectionType };
+}
+
+export async function requestStatusReport(
+  deps: StatusReportDeps,
+  client: GatewayClient,
+  request: { format: 'native' | 'fhir'; body: unknown; idempotencyKey?: string | undefined; partOf?: TaskRecord | undefined },
+): Promise<{ answer: TaskAnswer; replayed: boolean }> {
+  const requestHash = createHash('sha256').update(`status-report\n${request.partOf?.id ?? ''}\n${JSON.stringify(request.body)}`).digest('hex');
+  if (request.idempotencyKey) {
+    const earlier = await withDatabase(() => findTaskByIdempotencyKey(deps.db, client.id, request.idempotencyKey ?? ''));
+    if (earlier) {
+      if (earlier.requestHash !== requestHash) {
+        throw errors.conflict(`Idempotency-Key "${request.idempotencyKey}" was already used with a different body (task ${earlier.task.id})`, 'idempotency-key-reused');
+      }
+      return { answer: { id: earlier.task.id, status: earlier.task.status, deadline: earlier.task.dueAt.toISOString(), outcome: outcome([]) }, replayed: true };
+    }
+  }
+  const ctx = context(deps);
+  const draft = toDraft(deps, request, ctx);
+  const paths = { patient: request.format === 'fhir' ? 'Task.for' : 'patient.cpr', recipient: request.format === 'fhir' ? 'Task.owner' : 'addressee.sor' };
+  const addressee = await withDatabase(() => resolveRecipient(deps.db, { patientCpr: draft.patientCpr, recipientSor: draft.addresseeSor, paths }));
+  if (sectorOfOrganization(addressee.organization) !== 'health') {
+    throw errors.unprocessable({ diagnostics: `${paths.recipient}: a status report is asked of a physician (a GP or a hospital department), not of ${addressee.name ?? addressee.sor}`, expression: paths.recipient, reason: 'not-a-physician' });
+  }
+  const requester = await requesterEndpoint(deps.db, client);
+  const owner: Party = { system: SYSTEM.sor, value: addressee.sor, name: addressee.name ?? null };
+
+  // Consent: the request itself (no objection to this municipality asking), and the answer it asks for.
+  const ask = await decide(deps, draft.patientCpr, { kind: 'status-report-request', from: 'municipality', to: 'health', recipient: owner, purpose: draft.purpose, required: ['status-report-request'], optional: [] });
+  if (!ask.permit) {
+    throw await refused(deps, client, draft.patientCpr, owner, 'status-report-request', ask);
+  }
+  const { decision: answerDecision, optional } = await answerMayGo(deps, client, { patientCpr: draft.patientCpr, questionnaire: draft.questionnaire, requester: requester.party, purpose: draft.purpose });
+  const warnings: OperationOutcomeIssue[] = optional
+    .filter((c) => !answerDecision.disclose.includes(c))
+    .map((c) => ({
+      severity: 'warning',
+      code: 'suppressed',
+      diagnostics: `the patient's consent does not cover ${c}: answers to the questions about it will be withheld from you`,
+      details: { coding: [{ system: 'http://sektorbro.dk/fhir/CodeSystem/sektorbro-error-codes', code: 'answer-will-be-withheld' }] },
+    }));
+
+  const task: TaskRecord = {
+    id: randomUUID(),
+    status: 'requested',
+    statusReason: null,
+    partOf: request.partOf?.id ?? null,
+    patientCpr: draft.patientCpr,
+    questionSet: draft.questionSet,
+    purpose: draft.purpose,
+    reason: draft.reason,
+    questionnaire: draft.questionnaire,
+    requester: { ...requester.party, clientId: client.id },
+    caseworker: draft.caseworker ?? null,
+    owner,
+    dueAt: draft.dueAt,
+    createdAt: ctx.now,
+    updatedAt: ctx.now,
+    answeredAt: null,
+    answeredLate: null,
+    overdueAt: null,
+    response: null,
+  };
+  const original = request.partOf ? { task: request.partOf, response: request.partOf.response } : undefined;
+  const reminders = reminderPlan(deps, task, ctx.now);
+  const messageId = await withDatabase(() =>
+    deps.db.transaction(async (tx) => {
+      await insertTask(tx, task, { idempotencyKey: request.idempotencyKey, requestHash });
+      await addTaskEvent(tx, task.id, { event: request.partOf ? 'follow-up-requested' : 'requested', status: 'requested', actor: client.id, note: request.partOf ? `follow-up to Task/${request.partOf.id}` : undefined });
+      for (const r of reminders) {
+        await scheduleReminder(tx, task.id, r.kind, r.at);
+      }
+      return storeTaskMessage(tx, ctx, task, {
+        kind: 'status-report-request',
+        event: 'status-report-request',
+        sender: { clientId: client.id, role: client.role, party: requester.party },
+        to: { party: owner, endpoint: addressee.endpoint },
+        content: statusReportEntries(task, ctx, original ? { original } : {}),
+        disclosure: { purpose: draft.purpose, dataClasses: ['status-report-request'] },
+      });
+    }),
+  );
+  deps.onAccepted();
+  await scheduleJobs(deps, task.id, reminders);
+  deps.logger.info({ taskId: task.id, messageId, client: client.id, questionSet: task.questionSet }, 'status-report request accepted');
+  return { answer: { id: task.id, status: task.status, deadline: task.dueAt.toISOString(), messageId, outcome: outcome(warnings) }, replayed: false };
+}
+
+function toDraft(deps: StatusReportDeps, request: { format: 'native' | 'fhir'; body: unknown }, ctx: MappingContext): RequestDraft {
+  let native: NativeStatusReportRequest;
+  let extraItems: Questionnaire['item'] = [];
+  let paths: { deadline: string; questions: string } | undefined;
+  if (request.format === 'native') {
+    assertValidBody('NativeStatusReportRequest', request.body);
+    native = request.body as NativeStatusReportRequest;
+  } else {
+    const task = request.body as Partial<Task> | null;
+    if (task?.resourceType !== 'Task') {
+      throw errors.invalid({ diagnostics: 'resourceType: a status-report request in FHIR is a Task', expression: 'resourceType' });
+    }
+    const base = deps.validator.validate(task).filter((i) => i.severity === 'error' || i.severity === 'fatal');
+    if (base.length > 0) {
+      throw errors.invalid(...base.slice(0, 20).map((p) => ({ diagnostics: p.diagnostics ?? p.details?.text ?? 'invalid', expression: p.expression?.[0] })));
+    }
+    const mapped = nativeFromTask(task as Task, deps.sets);
+    if (mapped.issues.length > 0) {
+      throw errors.invalid(...mapped.issues);
+    }
+    native = mapped.input;
+    extraItems = mapped.extraItems;
+    paths = { deadline: 'Task.restriction.period.end', questions: 'Task.contained' };
+  }
+  const { draft, issues } = draftRequest(native, deps.sets, ctx, { extraItems, ...(paths ? { paths } : {}) });
+  if (!draft) {
+    throw errors.unprocessable(...issues);
+  }
+  return draft;
+}
+
+/** The jobcentre must be reachable for the answer: its organisation and endpoint in the directory. */
+async function requesterEndpoint(db: Db, client: GatewayClient): Promise<Endpointed> {
+  const org = await withDatabase(() => findOrganizationByIdentifier(db, client.organization));
+  const endpoint = org ? await withDatabase(() => findDeliveryEndpoint(db, org)) : undefined;
+  if (!org || !endpoint) {
+    throw errors.unprocessable({
+      diagnostics: `your organisation (${client.organization.value}) has ${org ? 'no active FHIR endpoint' : 'no entry'} in the directory, so the answer could not reach you`,
+      expression: 'Authorization',
+      reason: 'requester-not-reachable',
+    });
+  }
+  return {
+    party: { system: client.organization.system, value: client.organization.value, name: org.name },
+    endpoint: { address: endpoint.address, connectionType: endpoint.connection_type as ConnectionType },
+  };
+}
+
+async function partyEndpoint(db: Queryable, party: Party): Promise<Endpointed> {
+  const org = await findOrganizationByIdentifier(db, party);
+  const endpoint = org ? await findDeliveryEndpoint(db, org) : undefined;
+  if (!org || !endpoint) {
+    throw errors.unprocessable({ diagnostics: `${party.name ?? party.value} has no active FHIR endpoint in the directory any more`, reason: 'no-endpoint' });
+  }
+  return { party, endpoint: { address: endpoint.address, connectionType: endpoint.connection_type as ConnectionType } };
+}
+
+interface DecideArgs {
+  kind: string;
+  from: 'health' | 'municipality';
+  to: 'health' | 'municipality';
+  recipient: Party;
+  purpose: string;
+  required: string[];
+  optional: string[];
+}
+
+async function decide(deps: StatusReportDeps, cpr: string, a: DecideArgs) {
+  return withDatabase(() =>
+    deps.guard.decide(deps.db, cpr, {
+      messageKind: a.kind,
+      from: a.from,
+      to: a.to,
+      recipient: { system: a.recipient.system, value: a.recipient.value },
+      purpose: a.purpose,
+      dataClasses: a.required,
+      optionalDataClasses: a.optional,
+    }),
+  );
+}
+
+/** A refusal is written to the patient's disclosure log and answered 403 with what is missing, nothing more. */
+async function refused(deps: StatusReportDeps, client: GatewayClient, cpr: string, recipient: Party, kind: string, decision: { consent?: string; reason: string }) {
+  await withDatabase(() =>
+    deps.db.transaction((tx) =>
+      recordAudit(tx, {
+        action: 'refused',
+        messageKind: kind,
+        messageId: randomUUID(),
+        sender: { clientId: client.id, organization: client.organization },
+        recipient: { system: recipient.system, value: recipient.value, name: recipient.name ?? undefined },
+        patientCpr: cpr,
+        consent: decision.consent,
+        dataClasses: [kind],
+        reason: `refused at intake: ${decision.reason}`,
+      }),
+    ),
+  );
+  return errors.forbidden(`consent: ${decision.reason}`, decision.consent ? 'consent-denied' : 'consent-missing');
+}
+
+/**
+ * Whether the answer to this Questionnaire may go to the requester: the classes its questions ask for are
+ * required, diagnosis, medication and clinical notes optional (withheld where the consent does not cover them).
+ * A refusal is logged and thrown as a 403.
+ */
+async function answerMayGo(deps: StatusReportDeps, client: GatewayClient, t: { patientCpr: string; questionnaire: Questionnaire; requester: Party; purpose: string }) {
+  const classes = questionnaireDataClasses(t.questionnaire);
+  const optional = classes.filter((c) => (WITHHOLDABLE as readonly string[]).includes(c));
+  const required = classes.filter((c) => !optional.includes(c));
+  const decision = await decide(deps, t.patientCpr, { kind: 'status-report', from: 'health', to: 'municipality', recipient: t.requester, purpose: t.purpose, required, optional });
+  if (!decision.permit) {
+    throw await refused(deps, client, t.patientCpr, t.requester, 'status-report', decision);
+  }
+  return { decision, optional };
+}
+
+function reminderPlan(deps: StatusReportDeps, task: TaskRecord, now: Date): Array<{ kind: ReminderKind; at: Date }> {
+  const before = new Date(task.dueAt.getTime() - deps.remindBeforeMs);
+  return [...(before.getTime() > now.getTime() ? [{ kind: 'before-deadline' as const, at: before }] : []), { kind: 'deadline', at: task.dueAt }];
+}
+
+async function scheduleJobs(deps: StatusReportDeps, taskId: string, plan: Array<{ kind: ReminderKind; at: Date }>): Promise<void> {
+  // The rows are committed; a Redis hiccup here is repaired by the scheduler's reconcile pass.
+  const reminders = deps.reminders;
+  if (!reminders) {
+    return;
+  }
+  await Promise.all(plan.map((r) => reminders.schedule(taskId, r.kind, r.at))).catch((e: unknown) => {
+    deps.logger.warn({ taskId, err: { message: (e as Error).message } }, 'reminder not queued yet; reconcile will add it');
+  });
+}
+
+async function storeTaskMessage(tx: Queryable, ctx: MappingContext, task: TaskRecord, m: Omit<OutgoingMessage, 'document' | 'patientCpr' | 'taskId'> & { content: OutgoingMessage['document'] }): Promise<string> {
+  const { content, ...rest } = m;
+  return storeOutgoingMessage(tx, ctx, { ...rest, document: content, patientCpr: task.patientCpr, taskId: task.id });
+}
+
+function context(deps: StatusReportDeps): MappingContext {
+  return { now: new Date(), newId: randomUUID, gatewayEndpoint: deps.gatewayEndpoint };
+}
+
+const sameOrg = (client: GatewayClient, p: { system: string; value: string }) => client.organization.system === p.system && client.organization.value === p.value;
+
+/** The Task as the client may see it: requester, addressee or admin; anyone else learns nothing (404). */
+export async function visibleTask(db: Db, client: GatewayClient, id: string): Promise<TaskRecord> {
+  const task = /^[0-9a-f-]{36}$/i.test(id) ? await withDatabase(() => getTask(db, id)) : undefined;
+  if (!task || !(client.role === 'admin' || sameOrg(client, task.requester) || sameOrg(client, task.owner))) {
+    throw errors.notFound(`status-report request ${id} not found`);
+  }
+  return task;
+}
+
+const OWNER_MOVES: Partial<Record<TaskStatus, TaskStatus[]>> = {
+  received: ['requested'],
+  accepted: ['requested', 'received'],
+  rejected: ['requested', 'received', 'accepted', 'in-progress'],
+  'in-progress': ['requested', 'received', 'accepted'],
+};
+
+/**
+ * A transition by one side: the addressee marks received, accepted, rejected (with a reason) or in
+ * progress; the requester cancels. Rejection and cancellation reach the other side as a message and stop
+ * the reminders.
+ */
+export async function transitionTask(deps: StatusReportDeps, client: GatewayClient, id: string, change: { status: TaskStatus; reason?: string | undefined }): Promise<TaskRecord> {
+  const visible = await visibleTask(deps.db, client, id);
+  const isOwner = sameOrg(client, visible.owner) && (client.role === 'gp' || client.role === 'hospital');
+  const isRequester = sameOrg(client, visible.requester) && client.role === 'jobcentre';
+  if (change.status === 'cancelled' ? !isRequester : !isOwner) {
+    throw errors.forbidden(
+      change.status === 'cancelled' ? 'only the requesting jobcentre can cancel a status-report request' : `only the addressed physician's organisation can mark a request ${change.status}`,
+      'not-your-task',
+    );
+  }
+  if ((change.status === 'rejected' || change.status === 'cancelled') && !change.reason?.trim()) {
+    throw errors.invalid({ diagnostics: `reason: say why the request is ${change.status}`, expression: 'reason', reason: 'reason-required' });
+  }
+  const allowedFrom = change.status === 'cancelled' ? ['requested', 'received', 'accepted', 'in-progress'] : OWNER_MOVES[change.status];
+  if (!allowedFrom) {
+    throw errors.invalid({ diagnostics: `status: ${change.status} is not set by hand (completed comes with the answer)`, expression: 'status' });
+  }
+  const ctx = context(deps);
+  const { task, cancelled } = await withDatabase(() =>
+    deps.db.transaction(async (tx) => {
+      const current = await getTask(tx, id, { forUpdate: true });
+      if (!current || !allowedFrom.includes(current.status)) {
+        throw errors.conflict(`the request is ${current?.status ?? 'gone'}; it cannot become ${change.status}`, 'invalid-transition');
+      }
+      const updated = await updateTask(tx, id, { status: change.status, reason: change.reason ?? null }, { event: change.status, actor: client.id, note: change.reason });
+      let stopped: ReminderKind[] = [];
+      if (FINAL_TASK_STATUSES.includes(change.status)) {
+        stopped = await cancelReminders(tx, id);
+        const to = change.status === 'cancelled' ? await partyEndpoint(tx, updated.owner) : await partyEndpoint(tx, updated.requester);
+        const from = change.status === 'cancelled' ? updated.requester : updated.owner;
+        await storeTaskMessage(tx, ctx, updated, {
+          kind: 'status-report-update',
+          event: 'status-report-update',
+          sender: { clientId: client.id, role: client.role, party: from },
+          to,
+          content: statusReportEntries(updated, ctx),
+          disclosure: { purpose: updated.purpose, dataClasses: ['status-report-request'] },
+          reason: change.status === 'cancelled' ? REASON('cancelled', 'Anmodningen er trukket tilbage (cancelled)') : REASON('rejected', 'Anmodningen er afvist (rejected)'),
+        });
+      }
+      return { task: updated, cancelled: stopped };
+    }),
+  );
+  deps.onAccepted();
+  await deps.reminders?.cancel(id, cancelled);
+  return task;
+}
+
+/**
+ * The physician's answer: checked against the Questionnaire, minimised to what the consent covers now,
+ * delivered to the jobcentre; the Task completes with the answer as its output. A late answer is taken
+ * and marked late; an answer to a cancelled or rejected request is a 409.
+ */
+export async function answerStatusReport(deps: StatusReportDeps, client: GatewayClient, id: string, input: { format: 'native' | 'fhir'; body: unknown }): Promise<TaskAnswer> {
+  const task = await visibleTask(deps.db, client, id);
+  if (!(sameOrg(client, task.owner) && (client.role === 'gp' || client.role === 'hospital'))) {
+    throw errors.forbidden("only the addressed physician's organisation can answer this request", 'not-your-task');
+  }
+  if (FINAL_TASK_STATUSES.includes(task.status)) {
+    throw errors.conflict(`the request is ${task.status}${task.statusReason ? ` (${task.statusReason})` : ''}; it takes no answer`, 'task-closed');
+  }
+  const ctx = context(deps);
+  const author = { system: client.organization.system, value: client.organization.value, name: task.owner.name ?? undefined };
+  let response: QuestionnaireResponse;
+  if (input.format === 'native') {
+    assertValidBody('NativeStatusReportAnswer', input.body);
+    const native = input.body as NativeStatusReportAnswer;
+    const mapped = nativeToQuestionnaireResponse(native, task.questionnaire, { taskId: task.id, patientCpr: task.patientCpr, author: { ...author, name: native.physician?.name ?? author.name } }, ctx);
+    if (mapped.issues.length > 0) {
+      throw errors.invalid(...mapped.issues);
+    }
+    response = mapped.response;
+  } else {
+    response = fhirResponse(deps, task, input.body, ctx);
+  }
+  const pathOf = (linkId: string) => (input.format === 'native' ? `answers.${linkId}` : `QuestionnaireResponse.item.where(linkId='${linkId}')`);
+  const problems = checkResponse(response, task.questionnaire, pathOf);
+  if (problems.length > 0) {
+    throw errors.unprocessable(...problems);
+  }
+  const { decision } = await answerMayGo(deps, client, task);
+  const { response: view, withheld } = minimiseResponse(response, task.questionnaire, decision.disclose);
+  const late = ctx.now.getTime() > task.dueAt.getTime();
+  const result = await withDatabase(() =>
+    deps.db.transaction(async (tx) => {
+      const current = await getTask(tx, id, { forUpdate: true });
+      if (!current || FINAL_TASK_STATUSES.includes(current.status)) {
+        throw errors.conflict(`the request is ${current?.status ?? 'gone'}; it takes no answer`, 'task-closed');
+      }
+      const completed = await updateTask(tx, id, { status: 'completed', response: view, answeredLate: late }, { event: late ? 'answered-late' : 'answered', actor: client.id });
+      const stopped = await cancelReminders(tx, id);
+      const to = await partyEndpoint(tx, completed.requester);
+      const messageId = await storeTaskMessage(tx, ctx, completed, {
+        kind: 'status-report',
+        event: 'status-report-response',
+        sender: { clientId: client.id, role: client.role, party: completed.owner },
+        to,
+        content: statusReportEntries(completed, ctx, { response: view }),
+        disclosure: { purpose: task.purpose, dataClasses: answeredDataClasses(view, task.questionnaire) },
+      });
+      return { completed, stopped, messageId };
+    }),
+  );
+  deps.onAccepted();
+  await deps.reminders?.cancel(id, result.stopped);
+  const notes: IssueInput[] = [
+    ...(late ? [{ severity: 'warning' as const, code: 'informational' as const, diagnostics: `the answer came after the deadline (${task.dueAt.toISOString()}); it is delivered and marked late` }] : []),
+    ...(withheld.length ? [{ severity: 'information' as const, code: 'suppressed' as const, diagnostics: `withheld from the jobcentre under the patient's consent: ${withheld.join(', ')}` }] : []),
+  ];
+  return {
+    id,
+    status: result.completed.status,
+    deadline: result.completed.dueAt.toISOString(),
+    messageId: result.messageId,
+    outcome: outcome(notes.map((n) => ({ severity: n.severity ?? 'information', code: n.code ?? 'informational', diagnostics: n.diagnostics }))),
+  };
+}
+
+function fhirResponse(deps: StatusReportDeps, task: TaskRecord, body: unknown, ctx: MappingContext): QuestionnaireResponse {
+  const qr = body as Partial<QuestionnaireResponse> | null;
+  if (qr?.resourceType !== 'QuestionnaireResponse') {
+    throw errors.invalid({ diagnostics: 'resourceType: the answer in FHIR is a QuestionnaireResponse', expression: 'resourceType' });
+  }
+  const base = deps.validator.validate(qr).filter((i) => i.severity === 'error' || i.severity === 'fatal');
+  if (base.length > 0) {
+    throw errors.invalid(...base.slice(0, 20).map((p) => ({ diagnostics: p.diagnostics ?? p.details?.text ?? 'invalid', expression: p.expression?.[0] })));
+  }
+  if (qr.status !== 'completed' && qr.status !== 'amended') {
+    throw errors.invalid({ diagnostics: 'QuestionnaireResponse.status: send the answer when it is completed', expression: 'QuestionnaireResponse.status' });
+  }
+  if (qr.questionnaire && qr.questionnaire !== task.questionnaire.url) {
+    throw errors.unprocessable({ diagnostics: `QuestionnaireResponse.questionnaire: this request asks ${task.questionnaire.url ?? ''}, not ${qr.questionnaire}`, expression: 'QuestionnaireResponse.questionnaire', reason: 'wrong-questionnaire' });
+  }
+  const cpr = qr.subject?.identifier?.value;
+  if (cpr && cpr !== task.patientCpr) {
+    throw errors.unprocessable({ diagnostics: 'QuestionnaireResponse.subject: the answer is about another patient than the request', expression: 'QuestionnaireResponse.subject', reason: 'wrong-patient' });
+  }
+  return {
+    ...(qr as QuestionnaireResponse),
+    id: ctx.newId(),
+    questionnaire: task.questionnaire.url ?? '',
+    basedOn: [{ identifier: { system: SYSTEM.taskId, value: task.id } }],
+    subject: { identifier: { system: SYSTEM.cpr, value: task.patientCpr } },
+    authored: qr.authored ?? ctx.now.toISOString(),
+    status: 'completed',
+  };
+}
+
+/** A follow-up question from the requester, threaded onto a completed request and sent to the same physician. */
+export async function followUpStatusReport(deps: StatusReportDeps, client: GatewayClient, id: string, body: unknown, idempotencyKey: string | undefined) {
+  const original = await visibleTask(deps.db, client, id);
+  if (!(sameOrg(client, original.requester) && client.role === 'jobcentre')) {
+    throw errors.forbidden('only the requesting jobcentre can ask a follow-up question', 'not-your-task');
+  }
+  if (original.status !== 'completed') {
+    throw errors.conflict(`the request is ${original.status}: a follow-up threads onto an answered request (wait for the answer, or cancel and ask again)`, 'not-answered-yet');
+  }
+  assertValidBody('NativeStatusReportFollowUp', body);
+  const input = followUpInput({ patientCpr: original.patientCpr, purpose: original.purpose, ownerSor: original.owner.value }, body as NativeStatusReportFollowUp);
+  return requestStatusReport(deps, client, { format: 'native', body: input, idempotencyKey, partOf: original });
+}
+
+/**
+ * A reminder comes due: before the deadline the physician is reminded; at the deadline the physician is
+ * reminded again, the Task is marked overdue and the requester told. Nothing happens for a Task that was
+ * answered or closed meanwhile (its reminders were cancelled in the same transaction that closed it).
+ */
+export async function fireReminder(deps: StatusReportDeps, taskId: string, kind: ReminderKind): Promise<void> {
+  const ctx = context(deps);
+  const sent = await deps.db.transaction(async (tx) => {
+    if (!(await claimReminder(tx, taskId, kind))) {
+      return false;
+    }
+    const task = await getTask(tx, taskId, { forUpdate: true });
+    if (!task || FINAL_TASK_STATUSES.includes(task.status)) {
+      return false;
+    }
+    const current = kind === 'deadline' ? ((await markOverdue(tx, taskId)) ?? task) : task;
+    if (kind === 'before-deadline') {
+      await addTaskEvent(tx, taskId, { event: 'reminded', status: task.status, actor: 'sektorbro', note: 'reminder before the deadline' });
+    }
+    const toOwner = await partyEndpoint(tx, current.owner);
+    await storeTaskMessage(tx, ctx, current, {
+      kind: 'status-report-update',
+      event: 'status-report-update',
+      sender: { clientId: 'sektorbro', role: 'jobcentre', party: GATEWAY_PARTY },
+      to: toOwner,
+      content: statusReportEntries(current, ctx, { original: undefined }),
+      disclosure: { purpose: current.purpose, dataClasses: ['status-report-request'] },
+      reason: kind === 'deadline' ? REASON('deadline', 'Fristen er i dag (the deadline is now)') : REASON('reminder', 'Påmindelse: fristen nærmer sig (reminder: the deadline is near)'),
+    });
+    if (kind === 'deadline') {
+      const toRequester = await partyEndpoint(tx, current.requester);
+      await storeTaskMessage(tx, ctx, current, {
+        kind: 'status-report-update',
+        event: 'status-report-update',
+        sender: { clientId: 'sektorbro', role: 'admin', party: GATEWAY_PARTY },
+        to: toRequester,
+        content: statusReportEntries(current, ctx),
+        disclosure: { purpose: current.purpose, dataClasses: ['status-report-request'] },
+        reason: REASON('overdue', 'Fristen er overskredet uden svar (overdue: no answer by the deadline)'),
+      });
+    }
+    return true;
+  });
+  if (sent) {
+    deps.onAccepted();
+  }
+}

@@ -1,0 +1,208 @@
+import { randomUUID } from 'node:crypto';
+import type { Bundle, Subscription } from 'fhir/r4';
+import type { GatewayClient } from '../auth/clients';
+import { findOrganizationById, findPatientByCpr } from '../directory/directory';
+import { errors } from '../errors';
+import { BACKPORT, PAYLOAD_CONTENTS, type PayloadContent } from '../mappers/subscription/backport';
+import { notificationBundle, subscriptionStatus, type EventInput } from '../mappers/subscription/notification';
+import { readSubscription } from '../mappers/subscription/subscription-request';
+import { CANONICAL_BASE, SYSTEM } from '../mappers/systems';
+import { recordAudit } from '../audit/record-audit';
+import type { Db } from '../store/db';
+import { withDatabase } from '../store/unavailable';
+import type { Notifier } from './notifier';
+import { eventsBetween, getSubscription, listSubscriptions, saveSubscription, setSubscriptionStatus, type SubscriptionRow } from './subscription-store';
+import { TOPICS } from './topics';
+
+/**
+ * Subscriptions for GP systems: create (a handshake activates it), read, update (status requested
+ * reactivates one in error; off stops it), and the backport's $status and $events. A practice may subscribe
+ * only to its own listed patients (or everything addressed to it); anything else is 403.
+ */
+export interface SubscriptionDeps {
+  db: Db;
+  notifier: Notifier | undefined;
+  baseUrl: string;
+}
+
+const MAX_EVENTS = 100;
+
+export async function createSubscription(deps: SubscriptionDeps, client: GatewayClient, body: unknown, id: string = randomUUID()): Promise<Subscription> {
+  const { spec, issues } = readSubscription(body, TOPICS.map((t) => t.url));
+  if (!spec) {
+    throw errors.invalid(...issues);
+  }
+  if (client.organization.system !== SYSTEM.sor) {
+    throw errors.forbidden('subscriptions are for health-care organisations identified by SOR', 'not-a-practice');
+  }
+  if (spec.practiceSor && spec.practiceSor !== client.organization.value) {
+    throw errors.forbidden(`Subscription.criteria: you may subscribe only to patients listed with your own practice (SOR ${client.organization.value})`, 'not-your-patients');
+  }
+  if (spec.patientCpr) {
+    const patient = await withDatabase(() => findPatientByCpr(deps.db, spec.patientCpr ?? ''));
+    const gp = patient?.gp_organization_id ? await withDatabase(() => findOrganizationById(deps.db, patient.gp_organization_id ?? '')) : undefined;
+    if (gp?.sor !== client.organization.value) {
+      throw errors.forbidden('Subscription.criteria: the patient is not listed with your practice', 'not-your-patient');
+    }
+  }
+  const resource: Subscription = {
+    ...(body as Subscription),
+    id,
+    meta: { profile: [BACKPORT.subscriptionProfile] },
+    status: 'requested',
+    reason: (body as Subscription).reason ?? 'Sektorbro notifications',
+  };
+  await withDatabase(() =>
+    saveSubscription(deps.db, {
+      id,
+      clientId: client.id,
+      org: client.organization,
+      topic: spec.topic,
+      patientCpr: spec.patientCpr ?? null,
+      endpoint: spec.endpoint,
+      headers: spec.headers,
+      content: spec.content,
+      heartbeatSeconds: spec.heartbeatSeconds ?? null,
+      status: 'requested',
+      resource,
+    }),
+  );
+  await deps.notifier?.handshake(id);
+  return resource;
+}
+
+/** The subscription as the client may see it: its own organisation's, or any for an admin; else 404. */
+export async function visibleSubscription(deps: SubscriptionDeps, client: GatewayClient, id: string): Promise<SubscriptionRow> {
+  const found = await withDatabase(() => getSubscription(deps.db, id));
+  if (!found || (client.role !== 'admin' && (found.org.system !== client.organization.system || found.org.value !== client.organization.value))) {
+    throw errors.notFound(`Subscription/${id} not found`);
+  }
+  return found;
+}
+
+export function asResource(s: SubscriptionRow): Subscription {
+  return { ...s.resource, id: s.id, status: s.status, ...(s.error ? { error: s.error } : {}) };
+}
+
+export async function updateSubscription(deps: SubscriptionDeps, client: GatewayClient, id: string, body: unknown): Promise<Subscription> {
+  const current = await visibleSubscription(deps, client, id);
+  const status = (body as Partial<Subscription> | null)?.status;
+  if (status === 'off') {
+    await withDatabase(() => setSubscriptionStatus(deps.db, id, 'off'));
+    return asResource({ ...current, status: 'off' });
+  }
+  // Anything else re-reads the whole resource and starts again with a handshake (this is how one in error is reactivated).
+  return createSubscription(deps, client, { ...(body as object), id }, current.id);
+}
+
+export function statusBundle(deps: SubscriptionDeps, s: SubscriptionRow): Bundle {
+  return {
+    resourceType: 'Bundle',
+    type: 'searchset',
+    total: 1,
+    entry: [
+      {
+        fullUrl: `urn:uuid:${randomUUID()}`,
+        resource: subscriptionStatus(
+          { subscriptionUrl: `${deps.baseUrl}/Subscription/${s.id}`, topic: s.topic, status: s.status, type: 'query-status', eventsSinceStart: s.eventsSinceStart, error: s.error },
+          [],
+          s.content,
+        ),
+        search: { mode: 'match' },
+      },
+    ],
+  };
+}
+
+/** $events: the events numbered eventsSinceNumber..eventsUntilNumber (at most 100), for a receiver catching up. */
+export async function eventsBundle(deps: SubscriptionDeps, s: SubscriptionRow, params: { since?: string | undefined; until?: string | undefined; content?: string | undefined }): Promise<Bundle> {
+  const number = (v: string | undefined, name: string, fallback: number) => {
+    if (v === undefined) {
+      return fallback;
+    }
+    if (!/^[0-9]{1,15}$/.test(v)) {
+      throw errors.invalid({ diagnostics: `${name}: an event number`, expression: name });
+    }
+    return Number(v);
+  };
+  const since = number(params.since, 'eventsSinceNumber', 1);
+  const until = number(params.until, 'eventsUntilNumber', s.eventsSinceStart);
+  if (params.content !== undefined && !(PAYLOAD_CONTENTS as readonly string[]).includes(params.content)) {
+    throw errors.invalid({ diagnostics: `content: ${PAYLOAD_CONTENTS.join(' | ')}`, expression: 'content' });
+  }
+  // A receiver may ask for less than it subscribed to, never for more.
+  const order: PayloadContent[] = ['empty', 'id-only', 'full-resource'];
+  const content = params.content && order.indexOf(params.content as PayloadContent) < order.indexOf(s.content) ? (params.content as PayloadContent) : s.content;
+  const events = await withDatabase(() => eventsBetween(deps.db, s.id, since, until, MAX_EVENTS));
+  const inputs: EventInput[] = await Promise.all(
+    events.map((e) => deps.notifier?.eventInput(s, e, content) ?? Promise.resolve({ eventNumber: e.eventNumber, timestamp: e.occurredAt, focusType: e.focusType, focusUrl: `${deps.baseUrl}/${e.focusType}/${e.focusId}` })),
+  );
+  // Resources handed out again are disclosures like the first time.
+  const disclosed = events.filter((_e, i) => inputs[i]?.resource !== undefined);
+  if (disclosed.length > 0) {
+    await withDatabase(() =>
+      deps.db.transaction(async (tx) => {
+        for (const e of disclosed) {
+          await recordAudit(tx, {
+            action: 'delivered',
+            messageKind: 'subscription-notification',
+            messageId: s.id,
+            sender: { clientId: 'sektorbro', organization: { system: `${CANONICAL_BASE}/NamingSystem/gateway`, value: 'sektorbro' } },
+            recipient: s.org,
+            purpose: { system: SYSTEM.actReason, code: 'TREAT', display: 'treatment' },
+            patientCpr: e.patientCpr ?? undefined,
+            dataClasses: [`${e.kind} (full-resource)`],
+            reason: `$events, event ${e.eventNumber}`,
+          });
+        }
+      }),
+    );
+  }
+  return notificationBundle(
+    { subscriptionUrl: `${deps.baseUrl}/Subscription/${s.id}`, topic: s.topic, status: s.status, type: 'query-event', eventsSinceStart: s.eventsSinceStart, error: s.error },
+    inputs,
+    content,
+    { now: new Date(), newId: randomUUID, gatewayEndpoint: deps.baseUrl },
+  );
+}
+
+export async function subscriptionsOf(deps: SubscriptionDeps, client: GatewayClient): Promise<Bundle> {
+  const rows = await withDatabase(() => listSubscriptions(deps.db, client.role === 'admin' ? undefined : client.organization));
+  return { resourceType: 'Bundle', type: 'searchset', total: rows.length, entry: rows.map((r) => ({ fullUrl: `${deps.baseUrl}/Subscription/${r.id}`, resource: asResource(r), search: { mode: 'match' as const } })) };
+}
+
+/**
+ * A message Bundle as its recipient got it (the focus of a document or encounter notification), for a
+ * practice fetching what an id-only notification named. Only the recipient (or an admin) sees it; the
+ * read is written to the disclosure log like the delivery was.
+ */
+export async function readDeliveredBundle(deps: SubscriptionDeps, client: GatewayClient, id: string): Promise<Bundle> {
+  const rows = /^[0-9a-f-]{36}$/i.test(id)
+    ? await withDatabase(() =>
+        deps.db.query<{ bundle: Bundle; recipient_system: string; recipient_sor: string; patient_cpr: string | null; kind: string; message_id: string }>(
+          'SELECT d.bundle, d.recipient_system, d.recipient_sor, m.patient_cpr, m.kind, m.id AS message_id FROM deliveries d JOIN messages m ON m.id = d.message_id WHERE d.id = $1',
+          [id],
+        ),
+      )
+    : [];
+  const found = rows[0];
+  if (!found || (client.role !== 'admin' && (found.recipient_system !== client.organization.system || found.recipient_sor !== client.organization.value))) {
+    throw errors.notFound(`Bundle/${id} not found`);
+  }
+  await withDatabase(() =>
+    deps.db.transaction((tx) =>
+      recordAudit(tx, {
+        action: 'delivered',
+        messageKind: found.kind,
+        messageId: found.message_id,
+        sender: { clientId: 'sektorbro', organization: { system: `${CANONICAL_BASE}/NamingSystem/gateway`, value: 'sektorbro' } },
+        recipient: client.organization,
+        purpose: { system: SYSTEM.actReason, code: 'TREAT', display: 'treatment' },
+        patientCpr: found.patient_cpr ?? undefined,
+        dataClasses: [found.kind],
+        reason: `read by ${client.id} (GET /fhir/Bundle)`,
+      }),
+    ),
+  );
+  return found.bundle;
+}

@@ -1,0 +1,75 @@
+import { CANONICAL_BASE } from '../mappers/systems';
+
+/**
+ * The SubscriptionTopics the gateway publishes (R5 Subscriptions Backport for R4): which message kinds
+ * raise an event on which topic, and whose subscriptions see it. Documents and admission/discharge events
+ * go to the patient's listed GP practice at the time of the event; status-report requests to the practice
+ * they are addressed to.
+ */
+export interface Topic {
+  url: string;
+  title: string;
+  description: string;
+  kinds: readonly string[];
+  /** Who may see the event: the patient's listed practice, or the message's addressee. */
+  audience: 'listed-practice' | 'addressee';
+  focusType: 'Bundle' | 'Task';
+  /** The data class the event's content is, for the consent check on full-resource payloads. */
+  dataClass: string;
+}
+
+export const TOPICS: readonly Topic[] = [
+  {
+    url: `${CANONICAL_BASE}/SubscriptionTopic/clinical-document`,
+    title: 'Nyt klinisk dokument (new clinical document)',
+    description: 'A discharge letter or another clinical document about a patient listed with the practice passed through the gateway.',
+    kinds: ['discharge-letter', 'clinical-document'],
+    audience: 'listed-practice',
+    focusType: 'Bundle',
+    dataClass: 'clinical-document',
+  },
+  {
+    url: `${CANONICAL_BASE}/SubscriptionTopic/encounter-notification`,
+    title: 'Indlæggelse og udskrivning (admission and discharge)',
+    description: 'A patient listed with the practice was admitted or discharged.',
+    kinds: ['admission-notification', 'discharge-notification'],
+    audience: 'listed-practice',
+    focusType: 'Bundle',
+    dataClass: 'encounter-notification',
+  },
+  {
+    url: `${CANONICAL_BASE}/SubscriptionTopic/status-report-request`,
+    title: 'Anmodning om statusoplysninger (status-report request)',
+    description: 'A jobcentre asked the practice for a status report, or followed one up.',
+    kinds: ['status-report-request'],
+    audience: 'addressee',
+    focusType: 'Task',
+    dataClass: 'status-report-request',
+  },
+];
+
+export function topicOfKind(kind: string): Topic | undefined {
+  return TOPICS.find((t) => t.kinds.includes(kind));
+}
+
+export function topicByUrl(url: string): Topic | undefined {
+  return TOPICS.find((t) => t.url === url);
+}
+
+/** The topics as R5 SubscriptionTopic resources (R4 has no such resource type; the backport publishes them like this). */
+export function subscriptionTopicResources(): Array<Record<string, unknown>> {
+  return TOPICS.map((t) => ({
+    resourceType: 'SubscriptionTopic',
+    id: t.url.split('/').pop(),
+    url: t.url,
+    title: t.title,
+    status: 'active',
+    description: t.description,
+    resourceTrigger: [{ description: t.description, resource: t.focusType === 'Task' ? 'Task' : 'Bundle', supportedInteraction: ['create'] }],
+    canFilterBy: [
+      { description: 'The patient, by CPR (Patient?identifier=urn:oid:1.2.208.176.1.2|<cpr>)', resource: 'Patient', filterParameter: 'identifier' },
+      { description: 'All patients listed with the practice (Patient?general-practitioner=urn:oid:1.2.208.176.1.1|<SOR>); the default', resource: 'Patient', filterParameter: 'general-practitioner' },
+    ],
+    notificationShape: [{ resource: t.focusType }],
+  }));
+}
