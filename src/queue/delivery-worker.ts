@@ -90,8 +90,12 @@ export function createDeliveryWorker(deps: DeliveryDeps, connection: ConnectionO
     connection,
     prefix: options.prefix,
     concurrency: options.concurrency,
-    // A delivery may wait for a slow recipient up to timeoutMs; the lock must outlive it.
+    // The lock is renewed every lockDuration/2 while a job runs; a long lock keeps a busy event loop from
+    // losing it (which would send the letter twice), at the price of a slower take-over after a crash.
     lockDuration: Math.max(30000, deps.timeoutMs * 2),
+    // A crashed worker's jobs come back once their lock has expired and a stalled check has seen them twice.
+    // BullMQ checks every 30 s by default, so take-over could take 90 s; every 10 s it takes at most ~50 s.
+    stalledInterval: 10000,
     maxStalledCount: 3,
   });
   worker.on('error', (err) => {

@@ -43,6 +43,7 @@ export async function tally(scenario: string, db: Queryable, acceptedIds: readon
   let dead = 0;
   let lost = 0;
   const reasons = new Set<string>();
+  const lostIds: string[] = [];
   for (const r of rows) {
     const n = receipts.get(r.message_header_id) ?? 0;
     if (n === 1) {
@@ -54,12 +55,37 @@ export async function tally(scenario: string, db: Queryable, acceptedIds: readon
       reasons.add((r.last_error ?? 'no reason').replace(/[0-9a-f-]{36}/g, '…').slice(0, 120));
     } else {
       lost += 1;
+      lostIds.push(r.id);
     }
   }
   // Ids the client got a 202 for but the database does not know: lost as well.
-  lost += acceptedIds.length - rows.length;
+  const known = new Set(rows.map((r) => r.id));
+  const unknown = acceptedIds.filter((id) => !known.has(id));
+  lost += unknown.length;
+  if (unknown.length) {
+    notes.push(`lost: ${unknown.length} accepted id(s) the database does not know`);
+  }
+  for (const state of await whereLost(db, lostIds)) {
+    notes.push(`lost: ${state}`);
+  }
   const duplicates = [...headersByDocument.values()].filter((s) => s.size > 1).length;
   return { scenario, accepted: acceptedIds.length, deliveredOnce: once, deliveredTwiceSameId: twice, duplicatesWithOtherId: duplicates, deadLettered: dead, deadReasons: [...reasons], lost, notes };
+}
+
+/** Where a lost message stands in the database, so a failure says which step dropped it. */
+async function whereLost(db: Queryable, ids: readonly string[]): Promise<string[]> {
+  if (ids.length === 0) {
+    return [];
+  }
+  const rows = await db.query<{ id: string; status: string; delivery: string | null; outbox: string | null }>(
+    `SELECT m.id, m.status,
+            (SELECT string_agg(d.status || ' attempts ' || d.attempts, '; ') FROM deliveries d WHERE d.message_id = m.id) AS delivery,
+            (SELECT string_agg(CASE WHEN o.relayed_at IS NULL THEN 'unrelayed' ELSE 'relayed' END, '; ')
+               FROM outbox o JOIN deliveries d ON d.id = o.delivery_id WHERE d.message_id = m.id) AS outbox
+       FROM messages m WHERE m.id = ANY($1::uuid[])`,
+    [ids],
+  );
+  return rows.map((r) => `message ${r.id} is ${r.status}; delivery ${r.delivery ?? 'none'}; outbox ${r.outbox ?? 'none'}`);
 }
 
 export function failed(t: Tally): boolean {
