@@ -9,6 +9,8 @@ import type { Queryable } from '../store/db';
  */
 const TABLES = { Organization: 'organizations', Patient: 'patients', Endpoint: 'endpoints' } as const;
 export type DirectoryType = keyof typeof TABLES;
+/** The resource types the generic /fhir/{type} routes serve. */
+export const DIRECTORY_TYPES = Object.keys(TABLES) as DirectoryType[];
 const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
 
 export function assertDirectoryType(type: string): DirectoryType {
