@@ -63,6 +63,22 @@ export async function findPatientByCpr(db: Queryable, cpr: string): Promise<Pati
 }
 
 /**
+ * Whether the directory knows the patient, and the organisation they are listed with: one round trip, as
+ * every document without a named addressee asks it.
+ */
+export async function findListedGp(db: Queryable, cpr: string): Promise<{ known: boolean; gp: OrganizationRow | undefined }> {
+  const rows = await db.query<{ id: string | null; sor: string | null; name: string | null; resource: Organization | null }>(
+    'SELECT o.id, o.sor, o.name, o.resource FROM patients p LEFT JOIN organizations o ON o.id = p.gp_organization_id WHERE p.cpr = $1',
+    [cpr],
+  );
+  const row = rows[0];
+  if (!row) {
+    return { known: false, gp: undefined };
+  }
+  return { known: true, gp: row.id && row.resource ? { id: row.id, sor: row.sor, name: row.name, resource: row.resource } : undefined };
+}
+
+/**
  * The endpoint to deliver to: an active endpoint managed by the organisation or listed in its
  * Organization.endpoint, of a connection type the gateway speaks, FHIR messaging preferred.
  */

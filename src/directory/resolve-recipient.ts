@@ -3,9 +3,8 @@ import { errors } from '../errors';
 import type { Queryable } from '../store/db';
 import {
   findDeliveryEndpoint,
-  findOrganizationById,
+  findListedGp,
   findOrganizationBySor,
-  findPatientByCpr,
   type ConnectionType,
   type OrganizationRow,
 } from './directory';
@@ -52,10 +51,10 @@ export async function resolveRecipient(db: Queryable, query: RecipientQuery, reg
       return withEndpoint(db, org, 'Patient.generalPractitioner');
     }
   }
-  const patient = await findPatientByCpr(db, query.patientCpr);
+  const listed = await findListedGp(db, query.patientCpr);
   let gp: OrganizationRow | undefined;
-  if (patient) {
-    gp = patient.gp_organization_id ? await findOrganizationById(db, patient.gp_organization_id) : undefined;
+  if (listed.known) {
+    gp = listed.gp;
   } else if (registry) {
     const found = await registry.lookUpGeneralPractitioner(query.patientCpr);
     if (!found) {

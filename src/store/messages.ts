@@ -64,12 +64,14 @@ export async function insertMessage(tx: Queryable, m: NewMessage): Promise<void>
     ],
   );
   for (const d of m.deliveries) {
+    // Delivery and outbox entry in one statement: intake is bound by round trips, not by SQL work.
     await tx.query(
-      `INSERT INTO deliveries (id, message_id, recipient_sor, recipient_name, endpoint_address, connection_type, bundle, status, recipient_system)
-       VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, 'pending', $8)`,
+      `WITH d AS (
+         INSERT INTO deliveries (id, message_id, recipient_sor, recipient_name, endpoint_address, connection_type, bundle, status, recipient_system)
+         VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, 'pending', $8) RETURNING id)
+       INSERT INTO outbox (delivery_id) SELECT id FROM d`,
       [d.id, m.id, d.recipientSor, d.recipientName ?? null, d.endpointAddress, d.connectionType, json(d.bundle), d.recipientSystem ?? SOR_SYSTEM],
     );
-    await tx.query('INSERT INTO outbox (delivery_id) VALUES ($1)', [d.id]);
   }
   await recordSubscriptionEvents(tx, m);
 }
@@ -275,31 +277,25 @@ export async function recordDeliveryAttempt(
   deliveryId: string,
   result: { status: DeliveryStatus; error: string | null; countsAsAttempt: boolean },
 ): Promise<void> {
-  await tx.query(
-    `UPDATE deliveries SET status = $2, last_error = COALESCE($3, last_error),
-        attempts = attempts + $4, last_attempt_at = CASE WHEN $4 > 0 THEN now() ELSE last_attempt_at END,
-        delivered_at = CASE WHEN $2 = 'delivered' THEN now() ELSE delivered_at END, updated_at = now()
-      WHERE id = $1`,
-    [deliveryId, result.status, result.error, result.countsAsAttempt ? 1 : 0],
+  // One statement updates the delivery, closes its outbox entry when final, and returns the other deliveries'
+  // states (a statement sees the table as it was before its own updates); a second sets the message's status.
+  const rows = await tx.query<{ message_id: string; others: DeliveryStatus[] }>(
+    `WITH d AS (
+       UPDATE deliveries SET status = $2, last_error = COALESCE($3, last_error),
+           attempts = attempts + $4, last_attempt_at = CASE WHEN $4 > 0 THEN now() ELSE last_attempt_at END,
+           delivered_at = CASE WHEN $2 = 'delivered' THEN now() ELSE delivered_at END, updated_at = now()
+        WHERE id = $1 RETURNING message_id),
+     o AS (DELETE FROM outbox WHERE delivery_id = $1 AND $5::boolean)
+     SELECT d.message_id, ARRAY(SELECT x.status FROM deliveries x WHERE x.message_id = d.message_id AND x.id <> $1) AS others FROM d`,
+    [deliveryId, result.status, result.error, result.countsAsAttempt ? 1 : 0, FINAL_DELIVERY_STATUSES.includes(result.status)],
   );
-  if (FINAL_DELIVERY_STATUSES.includes(result.status)) {
-    await tx.query('DELETE FROM outbox WHERE delivery_id = $1', [deliveryId]);
-  }
-  await refreshMessageStatus(tx, deliveryId);
-}
-
-async function refreshMessageStatus(tx: Queryable, deliveryId: string): Promise<void> {
-  const rows = await tx.query<{ message_id: string; status: DeliveryStatus }>(
-    'SELECT message_id, status FROM deliveries WHERE message_id = (SELECT message_id FROM deliveries WHERE id = $1)',
-    [deliveryId],
-  );
-  const first = rows[0];
-  if (!first) {
+  const row = rows[0];
+  if (!row) {
     return;
   }
   await tx.query('UPDATE messages SET status = $2, updated_at = now() WHERE id = $1 AND status <> $2', [
-    first.message_id,
-    aggregateStatus(rows.map((r) => r.status)),
+    row.message_id,
+    aggregateStatus([result.status, ...row.others]),
   ]);
 }
 
