@@ -99,13 +99,15 @@ export class OutboxRelay {
         })),
       );
       const ids = rows.map((r) => r.delivery_id);
-      await tx.query('UPDATE outbox SET relayed_at = now() WHERE delivery_id = ANY($1::uuid[])', [ids]);
-      await tx.query(`UPDATE deliveries SET status = 'queued', updated_at = now() WHERE id = ANY($1::uuid[]) AND status = 'pending'`, [ids]);
+      // One statement: a pass is mostly round trips. Every part sees the tables as they were before the
+      // statement, so "no delivery left pending" must leave out the ones this statement queues.
       await tx.query(
-        `UPDATE messages m SET status = 'queued', updated_at = now()
+        `WITH o AS (UPDATE outbox SET relayed_at = now() WHERE delivery_id = ANY($1::uuid[])),
+              d AS (UPDATE deliveries SET status = 'queued', updated_at = now() WHERE id = ANY($1::uuid[]) AND status = 'pending' RETURNING message_id)
+         UPDATE messages m SET status = 'queued', updated_at = now()
           WHERE m.status = 'accepted'
-            AND m.id IN (SELECT message_id FROM deliveries WHERE id = ANY($1::uuid[]))
-            AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.message_id = m.id AND d.status = 'pending')`,
+            AND m.id IN (SELECT message_id FROM d)
+            AND NOT EXISTS (SELECT 1 FROM deliveries x WHERE x.message_id = m.id AND x.status = 'pending' AND x.id <> ALL($1::uuid[]))`,
         [ids],
       );
       return rows.length;
