@@ -25,6 +25,8 @@ export interface DisclosureAuditInput {
   dataClasses?: string[];
   /** A short reason without clinical content. */
   reason?: string | undefined;
+  /** The operator (API client) who made it happen, for actions an admin takes (replay, discard). */
+  operator?: { clientId: string } | undefined;
 }
 
 const OUTCOME: Record<DisclosureAuditInput['action'], AuditEvent['outcome']> = {
@@ -36,6 +38,9 @@ const OUTCOME: Record<DisclosureAuditInput['action'], AuditEvent['outcome']> = {
   blocked: '4',
   discarded: '4',
 };
+
+/** Identifies the gateway's API clients (operators) in AuditEvent.agent. */
+export const OPERATOR_SYSTEM = SYSTEM.gatewayTags.replace('CodeSystem/sektorbro-tags', 'NamingSystem/api-client');
 
 export const AUDIT_ACTION_SYSTEM = SYSTEM.gatewayTags.replace('sektorbro-tags', 'sektorbro-audit-actions');
 
@@ -72,8 +77,17 @@ export function buildDisclosureAuditEvent(input: DisclosureAuditInput): AuditEve
       {
         type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'AUT', display: 'author (originator)' }] },
         who: { identifier: input.sender.organization, display: input.sender.clientId },
-        requestor: true,
+        requestor: !input.operator,
       },
+      ...(input.operator
+        ? [
+            {
+              type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/extra-security-role-type', code: 'humanuser', display: 'human user' }] },
+              who: { identifier: { system: OPERATOR_SYSTEM, value: input.operator.clientId }, display: input.operator.clientId },
+              requestor: true,
+            },
+          ]
+        : []),
       ...(input.recipient
         ? [
             {

@@ -300,6 +300,7 @@ async function audit(tx: Queryable, row: LockedDelivery, action: 'replayed' | 'd
     recipient: { system: row.recipient_system, value: row.recipient_sor, name: row.recipient_name ?? undefined },
     dataClasses: [row.kind],
     reason: `by ${by.clientId}: ${by.reason}`,
+    operator: { clientId: by.clientId },
   });
 }
 

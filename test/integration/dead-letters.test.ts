@@ -101,6 +101,10 @@ describe('dead letters', () => {
     expect(replayed.resource.subtype?.[0]?.code).toBe('replayed');
     expect(replayed.resource.outcomeDesc).toBe('by demo-admin: GP system is back after the outage');
     expect(replayed.patient_cpr).toBeNull();
+    // The operator is an agent of their own, and the one who asked for it.
+    const operator = replayed.resource.agent.find((a) => a.requestor);
+    expect(operator?.who?.identifier?.value).toBe('demo-admin');
+    expect(operator?.type?.coding?.[0]?.code).toBe('humanuser');
 
     const after = await t.http.get('/dead-letters').set(admin);
     expect(after.body.items.map((i: { id: string }) => i.id)).not.toContain(deliveryId);
