@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ConnectionType } from '../directory/directory';
 import { outcome } from '../errors';
 import type { MappingContext } from '../mappers/context';
+import type { Party } from '../mappers/party';
 import { buildMessageBundle, type BuildMessageArgs, type MessageEvent } from '../mappers/message/build-message';
 import type { Queryable } from '../store/db';
 import { insertMessage, type MessageDisclosure } from '../store/messages';
@@ -10,12 +11,6 @@ import { insertMessage, type MessageDisclosure } from '../store/messages';
  * Stores one message to one recipient with its delivery and outbox entry, inside the caller's
  * transaction: the way status reports, reminders and certificates send, so a commit means it will arrive.
  */
-export interface Party {
-  system: string;
-  value: string;
-  name: string | null;
-}
-
 export interface OutgoingMessage {
   kind: string;
   event: MessageEvent;

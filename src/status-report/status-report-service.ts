@@ -12,7 +12,8 @@ import { answeredDataClasses, checkResponse, minimiseResponse, nativeToQuestionn
 import { statusReportEntries } from '../mappers/status-report/message-entries';
 import { questionnaireDataClasses } from '../mappers/status-report/questionnaire';
 import { draftRequest, followUpInput, nativeFromTask, type RequestDraft, type StandardSets } from '../mappers/status-report/request-draft';
-import { FINAL_TASK_STATUSES, type Party, type TaskRecord, type TaskStatus } from '../mappers/status-report/task';
+import type { Party } from '../mappers/party';
+import { FINAL_TASK_STATUSES, type TaskRecord, type TaskStatus } from '../mappers/status-report/task';
 import type { NativeStatusReportAnswer, NativeStatusReportFollowUp, NativeStatusReportRequest } from '../mappers/status-report/types';
 import { CANONICAL_BASE, SYSTEM } from '../mappers/systems';
 import type { Logger } from '../observability/logger';

@@ -3,7 +3,8 @@ import type { MappingContext } from '../context';
 import { narrative } from '../narrative';
 import { PROFILE, entry, type Entry } from '../native-parts';
 import { SYSTEM } from '../systems';
-import { buildTask, type Party, type TaskRecord } from './task';
+import type { Party } from '../party';
+import { buildTask, type TaskRecord } from './task';
 
 /**
  * What a status-report message carries besides its header: the Task (the focus), the Questionnaire or the

@@ -1,4 +1,5 @@
 import type { Questionnaire, QuestionnaireResponse, Reference, Task } from 'fhir/r4';
+import type { Party } from '../party';
 import { narrative } from '../narrative';
 import { CANONICAL_BASE, SYSTEM } from '../systems';
 
@@ -12,12 +13,6 @@ export const TASK_STATUSES = ['requested', 'received', 'accepted', 'rejected', '
 export type TaskStatus = (typeof TASK_STATUSES)[number];
 export const FINAL_TASK_STATUSES: readonly TaskStatus[] = ['rejected', 'completed', 'cancelled'];
 export const STATUS_REPORT_TASK_PROFILE = `${CANONICAL_BASE}/StructureDefinition/sektorbro-status-report-task`;
-
-export interface Party {
-  system: string;
-  value: string;
-  name: string | null;
-}
 
 export interface TaskRecord {
   id: string;
