@@ -4,9 +4,9 @@ import { errors } from '../errors';
 import type { Db } from '../store/db';
 import { getMessageTracking, listMessages, type MessageStatus } from '../store/messages';
 import { withDatabase } from '../store/unavailable';
+import { isUuid } from '../store/uuid';
 
 const STATUSES: readonly MessageStatus[] = ['accepted', 'queued', 'delivered', 'failed', 'dead', 'blocked'];
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Tracking: the sender follows its own messages; operators (admin) list and read all. */
 export function messageRoutes(db: Db): Router {
@@ -15,7 +15,7 @@ export function messageRoutes(db: Db): Router {
   router.get('/messages/:id', async (req, res) => {
     const client = currentClient(res);
     const id = req.params.id;
-    const tracking = UUID.test(id) ? await withDatabase(() => getMessageTracking(db, id)) : undefined;
+    const tracking = isUuid(id) ? await withDatabase(() => getMessageTracking(db, id)) : undefined;
     // Another client's message is reported as absent, not forbidden: its existence is not theirs to know.
     if (!tracking || (client.role !== 'admin' && tracking.sender.clientId !== client.id)) {
       throw errors.notFound(`message ${id} not found`);

@@ -1,6 +1,7 @@
 import type { NativeSickLeaveCertificate, CertificateStatus } from '../mappers/sick-leave/types';
 import type { StoredPeriod } from '../mappers/sick-leave/checks';
 import { json, type Queryable } from '../store/db';
+import { isUuid } from '../store/uuid';
 
 /** Certificates as accepted, and who received each (through the messages that carried it). */
 export interface CertificateRow {
@@ -57,7 +58,7 @@ export async function insertCertificate(
 }
 
 export async function getCertificate(db: Queryable, id: string, options: { forUpdate?: boolean } = {}): Promise<CertificateRow | undefined> {
-  if (!/^[0-9a-f-]{36}$/i.test(id)) {
+  if (!isUuid(id)) {
     return undefined;
   }
   const rows = await db.query<Raw>(`SELECT * FROM certificates WHERE id = $1${options.forUpdate ? ' FOR UPDATE' : ''}`, [id]);

@@ -23,6 +23,7 @@ import { withDatabase } from '../store/unavailable';
 import type { FhirValidator } from '../validation/fhir-validator';
 import { assertValidBody } from '../validation/request-schemas';
 import type { ReminderScheduler } from './reminders';
+import { isUuid } from '../store/uuid';
 import {
   addTaskEvent,
   cancelReminders,
@@ -305,7 +306,7 @@ const sameOrg = (client: GatewayClient, p: { system: string; value: string }) =>
 
 /** The Task as the client may see it: requester, addressee or admin; anyone else learns nothing (404). */
 export async function visibleTask(db: Db, client: GatewayClient, id: string): Promise<TaskRecord> {
-  const task = /^[0-9a-f-]{36}$/i.test(id) ? await withDatabase(() => getTask(db, id)) : undefined;
+  const task = isUuid(id) ? await withDatabase(() => getTask(db, id)) : undefined;
   if (!task || !(client.role === 'admin' || sameOrg(client, task.requester) || sameOrg(client, task.owner))) {
     throw errors.notFound(`status-report request ${id} not found`);
   }

@@ -6,6 +6,7 @@ import { buildTask, isOverdue, TASK_STATUSES, type TaskRecord, type TaskStatus }
 import type { Db } from '../store/db';
 import { withDatabase } from '../store/unavailable';
 import { listTasks, reminderStates, taskEvents, type TaskQuery } from './task-store';
+import { isUuid } from '../store/uuid';
 
 /**
  * The shared work list: what a physician's organisation is asked and by when, what a jobcentre waits for.
@@ -80,7 +81,7 @@ export function parseWorkListFilter(client: GatewayClient, f: WorkListFilter): T
   if (f.patient !== undefined && !/^[0-9]{10}$/.test(f.patient)) {
     throw errors.invalid({ diagnostics: 'patient: a CPR number, 10 digits', expression: 'patient' });
   }
-  if (f.partOf !== undefined && !/^[0-9a-f-]{36}$/i.test(f.partOf)) {
+  if (f.partOf !== undefined && !isUuid(f.partOf)) {
     throw errors.invalid({ diagnostics: 'part-of: a Task id', expression: 'part-of' });
   }
   const limit = Number(f.limit ?? '50');

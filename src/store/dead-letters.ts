@@ -1,5 +1,8 @@
 import { recordAudit } from '../audit/record-audit';
 import type { Queryable } from './db';
+import { isUuid } from './uuid';
+
+export { isUuid };
 import { recordDeliveryAttempt, requeueDelivery, type DeliveryStatus, type DeliveryTracking } from './messages';
 
 /**
@@ -53,12 +56,6 @@ export interface DeadLetterQuery {
 export interface DeadLetterCursor {
   at: string;
   id?: string | undefined;
-}
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export function isUuid(text: string): boolean {
-  return UUID.test(text);
 }
 
 /** Parses a `before` cursor; undefined when it is neither "<instant>~<uuid>" nor an ISO instant. */

@@ -13,6 +13,7 @@ import { withDatabase } from '../store/unavailable';
 import type { Notifier } from './notifier';
 import { eventsBetween, getSubscription, listSubscriptions, saveSubscription, setSubscriptionStatus, type SubscriptionRow } from './subscription-store';
 import { TOPICS } from './topics';
+import { isUuid } from '../store/uuid';
 
 /**
  * Subscriptions for GP systems: create (a handshake activates it), read, update (status requested
@@ -177,7 +178,7 @@ export async function subscriptionsOf(deps: SubscriptionDeps, client: GatewayCli
  * read is written to the disclosure log like the delivery was.
  */
 export async function readDeliveredBundle(deps: SubscriptionDeps, client: GatewayClient, id: string): Promise<Bundle> {
-  const rows = /^[0-9a-f-]{36}$/i.test(id)
+  const rows = isUuid(id)
     ? await withDatabase(() =>
         deps.db.query<{ bundle: Bundle; recipient_system: string; recipient_sor: string; patient_cpr: string | null; kind: string; message_id: string }>(
           'SELECT d.bundle, d.recipient_system, d.recipient_sor, m.patient_cpr, m.kind, m.id AS message_id FROM deliveries d JOIN messages m ON m.id = d.message_id WHERE d.id = $1',

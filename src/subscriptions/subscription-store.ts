@@ -1,6 +1,7 @@
 import type { Subscription } from 'fhir/r4';
 import type { PayloadContent, SubscriptionStatus } from '../mappers/subscription/backport';
 import { json, type Queryable } from '../store/db';
+import { isUuid } from '../store/uuid';
 
 /** Subscriptions and their numbered events. */
 export interface SubscriptionRow {
@@ -63,7 +64,7 @@ export async function saveSubscription(tx: Queryable, s: Omit<SubscriptionRow, '
 }
 
 export async function getSubscription(db: Queryable, id: string): Promise<SubscriptionRow | undefined> {
-  if (!/^[0-9a-f-]{36}$/i.test(id)) {
+  if (!isUuid(id)) {
     return undefined;
   }
   const rows = await db.query<Raw>('SELECT * FROM subscriptions WHERE id = $1', [id]);
