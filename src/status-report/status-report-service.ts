@@ -8,7 +8,7 @@ import { resolveRecipient } from '../directory/resolve-recipient';
 import { errors, outcome, type IssueInput } from '../errors';
 import type { MappingContext } from '../mappers/context';
 import { WITHHOLDABLE } from '../mappers/minimise';
-import { answeredDataClasses, checkResponse, minimiseResponse, nativeToQuestionnaireResponse } from '../mappers/status-report/answers';
+import { answeredDataClasses, checkResponse, cleanResponse, minimiseResponse, nativeToQuestionnaireResponse, type ResponseRefs } from '../mappers/status-report/answers';
 import { statusReportEntries } from '../mappers/status-report/message-entries';
 import { questionnaireDataClasses } from '../mappers/status-report/questionnaire';
 import { draftRequest, followUpInput, nativeFromTask, type RequestDraft, type StandardSets } from '../mappers/status-report/request-draft';
@@ -398,7 +398,7 @@ export async function answerStatusReport(deps: StatusReportDeps, client: Gateway
     }
     response = mapped.response;
   } else {
-    response = fhirResponse(deps, task, input.body, ctx);
+    response = fhirResponse(deps, task, input.body, ctx, author);
   }
   const pathOf = (linkId: string) => (input.format === 'native' ? `answers.${linkId}` : `QuestionnaireResponse.item.where(linkId='${linkId}')`);
   const problems = checkResponse(response, task.questionnaire, pathOf);
@@ -443,7 +443,7 @@ export async function answerStatusReport(deps: StatusReportDeps, client: Gateway
   };
 }
 
-function fhirResponse(deps: StatusReportDeps, task: TaskRecord, body: unknown, ctx: MappingContext): QuestionnaireResponse {
+function fhirResponse(deps: StatusReportDeps, task: TaskRecord, body: unknown, ctx: MappingContext, author: ResponseRefs['author']): QuestionnaireResponse {
   const qr = body as Partial<QuestionnaireResponse> | null;
   if (qr?.resourceType !== 'QuestionnaireResponse') {
     throw errors.invalid({ diagnostics: 'resourceType: the answer in FHIR is a QuestionnaireResponse', expression: 'resourceType' });
@@ -462,15 +462,13 @@ function fhirResponse(deps: StatusReportDeps, task: TaskRecord, body: unknown, c
   if (cpr && cpr !== task.patientCpr) {
     throw errors.unprocessable({ diagnostics: 'QuestionnaireResponse.subject: the answer is about another patient than the request', expression: 'QuestionnaireResponse.subject', reason: 'wrong-patient' });
   }
-  return {
-    ...(qr as QuestionnaireResponse),
+  return cleanResponse(qr as QuestionnaireResponse, task.questionnaire, {
     id: ctx.newId(),
-    questionnaire: task.questionnaire.url ?? '',
-    basedOn: [{ identifier: { system: SYSTEM.taskId, value: task.id } }],
-    subject: { identifier: { system: SYSTEM.cpr, value: task.patientCpr } },
+    taskId: task.id,
+    patientCpr: task.patientCpr,
+    author,
     authored: qr.authored ?? ctx.now.toISOString(),
-    status: 'completed',
-  };
+  });
 }
 
 /** A follow-up question from the requester, threaded onto a completed request and sent to the same physician. */

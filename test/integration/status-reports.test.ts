@@ -131,6 +131,35 @@ describe('status-report requests', () => {
     expect(res.status).toBe(202);
   });
 
+  it('passes on only checked answer values from a FHIR answer: nothing nested, narrative, extension or contained gets past the consent', async () => {
+    const id = (await request()).body.id as string;
+    const secret = 'Svær depression med psykotiske træk';
+    const qr = {
+      resourceType: 'QuestionnaireResponse',
+      status: 'completed',
+      text: { status: 'generated', div: `<div xmlns="http://www.w3.org/1999/xhtml">${secret}</div>` },
+      contained: [{ resourceType: 'Condition', id: 'c1', subject: { identifier: { system: SYSTEM.cpr, value: PATIENT_CPR } }, code: { text: secret } }],
+      extension: [{ url: 'http://example.org/fhir/StructureDefinition/note', valueString: secret }],
+      item: [
+        { linkId: 'patient-known', answer: [{ valueBoolean: true }] },
+        // A diagnosis tucked under another answer, where a flat check would not look.
+        { linkId: 'treatment', text: secret, answer: [{ valueString: 'Samtaleterapi.', item: [{ linkId: 'current-health', answer: [{ valueString: secret }] }] }] },
+        { linkId: 'work-relevant-limitations', answer: [{ valueString: 'Tåler ikke tidspres.' }] },
+      ],
+    };
+    const res = await as(KEY.gp).post(`/status-report-requests/${id}/response`, qr, 'application/fhir+json');
+    expect(res.status).toBe(202);
+    await arrival(() => forTask(jobcentre, id, 'status-report-response')[0], 10000, 'the answer at the jobcentre');
+    const report = forTask(jobcentre, id, 'status-report-response')[0]!;
+    expect(JSON.stringify(report.bundle)).not.toContain('psykotiske');
+    const sent = resources<QuestionnaireResponse>(report.bundle, 'QuestionnaireResponse')[0]!;
+    expect(JSON.stringify(sent.item)).not.toContain('current-health');
+    expect(sent.contained).toBeUndefined();
+    expect(sent.extension).toBeUndefined();
+    expect(sent.item!.find((i) => i.linkId === 'treatment')?.answer?.[0]?.valueString).toBe('Samtaleterapi.');
+    expect(FHIR_VALIDATOR_ERRORS(report.bundle)).toEqual([]);
+  });
+
   it('reminds the GP before and at the deadline, tells the jobcentre it is overdue, and takes a late answer', async () => {
     const res = await request({ deadline: inSeconds(2.5) });
     expect(res.status).toBe(202);

@@ -91,6 +91,48 @@ function isDate(value: string): boolean {
   return /^\d{4}-\d{2}-\d{2}$/.test(value) && !Number.isNaN(Date.parse(value));
 }
 
+const ANSWER_VALUES = ['valueBoolean', 'valueDecimal', 'valueInteger', 'valueDate', 'valueDateTime', 'valueTime', 'valueString', 'valueCoding', 'valueQuantity'] as const;
+
+/**
+ * A physician's QuestionnaireResponse rebuilt from what the gateway checks and minimises: linkIds, the
+ * Questionnaire's own question texts and answer values. Narrative, extensions, contained resources and
+ * anything else the sending system put in would otherwise travel to the jobcentre unexamined, past the consent.
+ */
+export function cleanResponse(
+  response: QuestionnaireResponse,
+  questionnaire: Questionnaire,
+  refs: ResponseRefs & { id: string; authored: string },
+): QuestionnaireResponse {
+  const textOf = new Map(flatten(questionnaire.item).map((i) => [i.linkId, i.text]));
+  const clean = (items: readonly QuestionnaireResponseItem[] | undefined): QuestionnaireResponseItem[] =>
+    (items ?? []).map((i) => {
+      const text = textOf.get(i.linkId);
+      const answer = (i.answer ?? []).map((a) => {
+        const kept: QuestionnaireResponseItemAnswer = {};
+        for (const key of ANSWER_VALUES) {
+          if (a[key] !== undefined) {
+            Object.assign(kept, { [key]: a[key] });
+          }
+        }
+        return a.item?.length ? { ...kept, item: clean(a.item) } : kept;
+      });
+      return { linkId: i.linkId, ...(text ? { text } : {}), ...(answer.length ? { answer } : {}), ...(i.item?.length ? { item: clean(i.item) } : {}) };
+    });
+  const item = clean(response.item);
+  return {
+    resourceType: 'QuestionnaireResponse',
+    id: refs.id,
+    text: responseNarrative(item),
+    ...(questionnaire.url ? { questionnaire: questionnaire.url } : {}),
+    basedOn: [{ identifier: { system: SYSTEM.taskId, value: refs.taskId } }],
+    status: 'completed',
+    subject: { identifier: { system: SYSTEM.cpr, value: refs.patientCpr } },
+    authored: refs.authored,
+    author: { identifier: { system: refs.author.system, value: refs.author.value }, ...(refs.author.name ? { display: refs.author.name } : {}) },
+    item,
+  };
+}
+
 /** Checks a QuestionnaireResponse against its Questionnaire: a list of problems, empty when it answers it. */
 export function checkResponse(response: QuestionnaireResponse, questionnaire: Questionnaire, pathOf: (linkId: string) => string): IssueInput[] {
   const issues: IssueInput[] = [];
@@ -154,12 +196,16 @@ function answerProblem(item: QuestionnaireItem, a: QuestionnaireResponseItemAnsw
   }
 }
 
+/** Every answer by linkId, wherever it sits: under a group's `item` or under an answer's `item`. */
 function answerMap(items: readonly QuestionnaireResponseItem[] | undefined, into = new Map<string, QuestionnaireResponseItemAnswer[]>()): Map<string, QuestionnaireResponseItemAnswer[]> {
   for (const i of items ?? []) {
     if (i.answer?.length) {
       into.set(i.linkId, [...(into.get(i.linkId) ?? []), ...i.answer]);
     }
     answerMap(i.item, into);
+    for (const a of i.answer ?? []) {
+      answerMap(a.item, into);
+    }
   }
   return into;
 }
@@ -196,7 +242,19 @@ export function minimiseResponse(response: QuestionnaireResponse, questionnaire:
         withheld.add(cls);
         return [];
       }
-      return [{ ...i, ...(i.item ? { item: keep(i.item) } : {}) }];
+      // FHIR has no empty arrays: a nested list that loses every item loses the list.
+      const nested = (list: readonly QuestionnaireResponseItem[] | undefined) => {
+        const kept = keep(list);
+        return kept.length > 0 ? { item: kept } : {};
+      };
+      const { item: children, answer, ...rest } = i;
+      return [
+        {
+          ...rest,
+          ...nested(children),
+          ...(answer ? { answer: answer.map(({ item: _nested, ...a }) => ({ ...a, ...nested(_nested) })) } : {}),
+        },
+      ];
     });
   const item = keep(response.item);
   if (withheld.size === 0) {
