@@ -20,7 +20,7 @@ import type { NativeClinicalDocument, NativeDischargeLetter } from '../mappers/n
 import { DISCHARGE_SUMMARY_LOINC, SYSTEM } from '../mappers/systems';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
-import type { Db } from '../store/db';
+import { isUniqueViolation, type Db } from '../store/db';
 import { findByIdempotencyKey, insertMessage, type AcceptedResponse } from '../store/messages';
 import type { FhirValidator } from '../validation/fhir-validator';
 import { assertValidBody } from '../validation/request-schemas';
@@ -345,6 +345,3 @@ async function replay(deps: IntakeDeps, req: SubmitRequest, requestHash: string)
   return { response: earlier.response, replayed: true };
 }
 
-function isUniqueViolation(e: unknown): boolean {
-  return (e as { code?: unknown } | null)?.code === '23505';
-}

@@ -23,6 +23,7 @@ import { withDatabase } from '../store/unavailable';
 import type { FhirValidator } from '../validation/fhir-validator';
 import { assertValidBody } from '../validation/request-schemas';
 import type { ReminderScheduler } from './reminders';
+import { isUniqueViolation } from '../store/db';
 import { isUuid } from '../store/uuid';
 import {
   addTaskEvent,
@@ -80,13 +81,20 @@ export async function requestStatusReport(
   request: { format: 'native' | 'fhir'; body: unknown; idempotencyKey?: string | undefined; partOf?: TaskRecord | undefined },
 ): Promise<{ answer: TaskAnswer; replayed: boolean }> {
   const requestHash = createHash('sha256').update(`status-report\n${request.partOf?.id ?? ''}\n${JSON.stringify(request.body)}`).digest('hex');
-  if (request.idempotencyKey) {
+  const replay = async (): Promise<{ answer: TaskAnswer; replayed: boolean } | undefined> => {
     const earlier = await withDatabase(() => findTaskByIdempotencyKey(deps.db, client.id, request.idempotencyKey ?? ''));
+    if (!earlier) {
+      return undefined;
+    }
+    if (earlier.requestHash !== requestHash) {
+      throw errors.conflict(`Idempotency-Key "${request.idempotencyKey}" was already used with a different body (task ${earlier.task.id})`, 'idempotency-key-reused');
+    }
+    return { answer: { id: earlier.task.id, status: earlier.task.status, deadline: earlier.task.dueAt.toISOString(), outcome: outcome([]) }, replayed: true };
+  };
+  if (request.idempotencyKey) {
+    const earlier = await replay();
     if (earlier) {
-      if (earlier.requestHash !== requestHash) {
-        throw errors.conflict(`Idempotency-Key "${request.idempotencyKey}" was already used with a different body (task ${earlier.task.id})`, 'idempotency-key-reused');
-      }
-      return { answer: { id: earlier.task.id, status: earlier.task.status, deadline: earlier.task.dueAt.toISOString(), outcome: outcome([]) }, replayed: true };
+      return earlier;
     }
   }
   const ctx = context(deps);
@@ -137,7 +145,9 @@ export async function requestStatusReport(
   };
   const original = request.partOf ? { task: request.partOf, response: request.partOf.response } : undefined;
   const reminders = reminderPlan(deps, task, ctx.now);
-  const messageId = await withDatabase(() =>
+  let messageId: string;
+  try {
+    messageId = await withDatabase(() =>
     deps.db.transaction(async (tx) => {
       await insertTask(tx, task, { idempotencyKey: request.idempotencyKey, requestHash });
       await addTaskEvent(tx, task.id, { event: request.partOf ? 'follow-up-requested' : 'requested', status: 'requested', actor: client.id, note: request.partOf ? `follow-up to Task/${request.partOf.id}` : undefined });
@@ -153,7 +163,15 @@ export async function requestStatusReport(
         disclosure: { purpose: draft.purpose, dataClasses: ['status-report-request'] },
       });
     }),
-  );
+    );
+  } catch (e) {
+    // Two requests with one Idempotency-Key raced: the loser answers like a replay.
+    const earlier = request.idempotencyKey && isUniqueViolation(e) ? await replay() : undefined;
+    if (earlier) {
+      return earlier;
+    }
+    throw e;
+  }
   deps.onAccepted();
   await scheduleJobs(deps, task.id, reminders);
   deps.logger.info({ taskId: task.id, messageId, client: client.id, questionSet: task.questionSet }, 'status-report request accepted');

@@ -19,3 +19,8 @@ export interface Db extends Queryable {
 export function json(value: unknown): string {
   return JSON.stringify(value);
 }
+
+/** PostgreSQL's unique_violation (23505), which PGlite reports the same way. */
+export function isUniqueViolation(e: unknown): boolean {
+  return (e as { code?: unknown } | null)?.code === '23505';
+}

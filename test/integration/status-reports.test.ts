@@ -291,6 +291,25 @@ describe('status-report requests', () => {
     const answer = await as(KEY.gp).post(`/status-report-requests/${created.body.id as string}/response`, { answers: { hours: 15 } });
     expect(answer.status).toBe(202);
   });
+
+  it('makes one request of four sent at once with one Idempotency-Key, and answers all four with it', async () => {
+    const key = `race-${Date.now()}`;
+    // A listening server and fetch, so the four really are in flight together.
+    const server = t.gateway.app.listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    const { port } = server.address() as { port: number };
+    const body = JSON.stringify({ patient: { cpr: PATIENT_CPR }, questionSet: 'LAE125', reason: 'Samme anmodning, sendt fire gange.' });
+    const answers = await Promise.all(
+      [1, 2, 3, 4].map(async () => {
+        const res = await fetch(`http://127.0.0.1:${port}/status-report-requests`, { method: 'POST', headers: { authorization: `Bearer ${KEY.jobcentre}`, 'content-type': 'application/json', 'idempotency-key': key }, body });
+        return { status: res.status, body: (await res.json()) as { id: string } };
+      }),
+    ).finally(() => server.close());
+    expect(answers.map((a) => a.status).sort()).toEqual([202, 202, 202, 202]);
+    expect(new Set(answers.map((a) => a.body.id)).size).toBe(1);
+    const stored = await t.db.query('SELECT id FROM tasks WHERE idempotency_key = $1', [key]);
+    expect(stored).toHaveLength(1);
+  });
 });
 
 describe('status-report reminders across a restart', () => {
