@@ -44,7 +44,9 @@ export function createReminderScheduler(
         attempts: 5,
         backoff: { type: 'exponential', delay: 1000 },
         removeOnComplete: { age: 24 * 3600 },
-        removeOnFail: { age: 7 * 24 * 3600 },
+        // A failed reminder is unclaimed in the database, so the reconcile pass adds it again; a failed job
+        // kept under the same id would swallow that re-add for as long as it is kept.
+        removeOnFail: true,
       },
     );
   };

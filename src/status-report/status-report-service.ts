@@ -227,12 +227,17 @@ async function requesterEndpoint(db: Db, client: GatewayClient): Promise<Endpoin
 }
 
 async function partyEndpoint(db: Queryable, party: Party): Promise<Endpointed> {
-  const org = await findOrganizationByIdentifier(db, party);
-  const endpoint = org ? await findDeliveryEndpoint(db, org) : undefined;
-  if (!org || !endpoint) {
+  const found = await findPartyEndpoint(db, party);
+  if (!found) {
     throw errors.unprocessable({ diagnostics: `${party.name ?? party.value} has no active FHIR endpoint in the directory any more`, reason: 'no-endpoint' });
   }
-  return { party, endpoint: { address: endpoint.address, connectionType: endpoint.connection_type as ConnectionType } };
+  return found;
+}
+
+async function findPartyEndpoint(db: Queryable, party: Party): Promise<Endpointed | undefined> {
+  const org = await findOrganizationByIdentifier(db, party);
+  const endpoint = org ? await findDeliveryEndpoint(db, org) : undefined;
+  return org && endpoint ? { party, endpoint: { address: endpoint.address, connectionType: endpoint.connection_type as ConnectionType } } : undefined;
 }
 
 interface DecideArgs {
@@ -371,8 +376,15 @@ export async function transitionTask(deps: StatusReportDeps, client: GatewayClie
       let stopped: ReminderKind[] = [];
       if (FINAL_TASK_STATUSES.includes(change.status)) {
         stopped = await cancelReminders(tx, id);
-        const to = change.status === 'cancelled' ? await partyEndpoint(tx, updated.owner) : await partyEndpoint(tx, updated.requester);
+        const party = change.status === 'cancelled' ? updated.owner : updated.requester;
+        const to = await findPartyEndpoint(tx, party);
         const from = change.status === 'cancelled' ? updated.requester : updated.owner;
+        if (!to) {
+          // The other side lost its endpoint: the request still closes (a cancellation must always be
+          // possible), and its history says the notice could not be sent.
+          await addTaskEvent(tx, id, { event: 'notice-undeliverable', status: change.status, actor: 'sektorbro', note: `${change.status} notice to ${party.name ?? party.value} not sent: no active FHIR endpoint in the directory` });
+          return { task: updated, cancelled: stopped };
+        }
         await storeTaskMessage(tx, ctx, updated, {
           kind: 'status-report-update',
           event: 'status-report-update',
@@ -522,26 +534,34 @@ export async function fireReminder(deps: StatusReportDeps, taskId: string, kind:
     if (kind === 'before-deadline') {
       await addTaskEvent(tx, taskId, { event: 'reminded', status: task.status, actor: 'sektorbro', note: 'reminder before the deadline' });
     }
-    const toOwner = await partyEndpoint(tx, current.owner);
-    await storeTaskMessage(tx, ctx, current, {
-      kind: 'status-report-update',
-      event: 'status-report-update',
-      sender: { clientId: 'sektorbro', role: 'jobcentre', party: GATEWAY_PARTY },
-      to: toOwner,
-      content: statusReportEntries(current, ctx, { original: undefined }),
-      disclosure: { purpose: current.purpose, dataClasses: ['status-report-request'] },
-      reason: kind === 'deadline' ? REASON('deadline', 'Fristen er i dag (the deadline is now)') : REASON('reminder', 'Påmindelse: fristen nærmer sig (reminder: the deadline is near)'),
-    });
+    // Each notice goes on its own: a party that lost its endpoint must not hold back the other party's
+    // notice or the overdue mark. What could not be sent is on the Task's history for both sides to see.
+    const notices: Array<{ party: Party; role: 'jobcentre' | 'admin'; content: ReturnType<typeof statusReportEntries>; reason: ReturnType<typeof REASON> }> = [
+      {
+        party: current.owner,
+        role: 'jobcentre',
+        content: statusReportEntries(current, ctx, { original: undefined }),
+        reason: kind === 'deadline' ? REASON('deadline', 'Fristen er i dag (the deadline is now)') : REASON('reminder', 'Påmindelse: fristen nærmer sig (reminder: the deadline is near)'),
+      },
+    ];
     if (kind === 'deadline') {
-      const toRequester = await partyEndpoint(tx, current.requester);
+      notices.push({ party: current.requester, role: 'admin', content: statusReportEntries(current, ctx), reason: REASON('overdue', 'Fristen er overskredet uden svar (overdue: no answer by the deadline)') });
+    }
+    for (const notice of notices) {
+      const to = await findPartyEndpoint(tx, notice.party);
+      if (!to) {
+        await addTaskEvent(tx, taskId, { event: 'notice-undeliverable', status: current.status, actor: 'sektorbro', note: `${notice.reason.code} notice to ${notice.party.name ?? notice.party.value} not sent: no active FHIR endpoint in the directory` });
+        deps.logger.warn({ taskId, kind, reason: notice.reason.code }, 'status-report notice not sent: the party has no endpoint');
+        continue;
+      }
       await storeTaskMessage(tx, ctx, current, {
         kind: 'status-report-update',
         event: 'status-report-update',
-        sender: { clientId: 'sektorbro', role: 'admin', party: GATEWAY_PARTY },
-        to: toRequester,
-        content: statusReportEntries(current, ctx),
+        sender: { clientId: 'sektorbro', role: notice.role, party: GATEWAY_PARTY },
+        to,
+        content: notice.content,
         disclosure: { purpose: current.purpose, dataClasses: ['status-report-request'] },
-        reason: REASON('overdue', 'Fristen er overskredet uden svar (overdue: no answer by the deadline)'),
+        reason: notice.reason,
       });
     }
     return true;

@@ -180,6 +180,27 @@ describe('status-report requests', () => {
     expect(detail.history.map((h: { event: string }) => h.event)).toEqual(expect.arrayContaining(['reminded', 'overdue', 'answered-late']));
   });
 
+  it('still marks a request overdue, tells the jobcentre, and lets it cancel when the physician has lost its endpoint', async () => {
+    const res = await request({ addressee: { sor: OTHER_GP_SOR }, deadline: inSeconds(2.5) });
+    expect(res.status).toBe(202);
+    const id = res.body.id as string;
+    await arrival(() => forTask(gp, id, 'status-report-request')[0], 10000, 'the request at the other GP');
+    // The practice leaves the network: its endpoint is switched off in the directory.
+    await t.db.query("UPDATE endpoints SET status = 'off' WHERE address = $1", [`${gp.url}/other`]);
+    try {
+      await arrival(() => forTask(jobcentre, id, 'status-report-update', 'overdue')[0], 15000, 'overdue notice');
+      const cancelled = await as(KEY.jobcentre).post(`/status-report-requests/${id}/status`, { status: 'cancelled', reason: 'Borgeren er raskmeldt.' });
+      expect(cancelled.status).toBe(200);
+      const detail = (await as(KEY.jobcentre).get(`/status-report-requests/${id}`)).body;
+      expect(detail.status).toBe('cancelled');
+      const undeliverable = detail.history.filter((h: { event: string }) => h.event === 'notice-undeliverable').map((h: { note: string }) => h.note);
+      expect(undeliverable).toEqual(expect.arrayContaining([expect.stringMatching(/^deadline notice/), expect.stringMatching(/^cancelled notice/)]));
+      expect(forTask(gp, id, 'status-report-update', 'deadline')).toHaveLength(0);
+    } finally {
+      await t.db.query("UPDATE endpoints SET status = 'active' WHERE address = $1", [`${gp.url}/other`]);
+    }
+  });
+
   it('cancels: the GP is told, reminders never go out, and an answer afterwards is a conflict', async () => {
     const res = await request({ deadline: inSeconds(2) });
     const id = res.body.id as string;
