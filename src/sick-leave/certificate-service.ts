@@ -4,13 +4,13 @@ import type { GatewayClient } from '../auth/clients';
 import { recordAudit } from '../audit/record-audit';
 import type { DisclosureGuard } from '../consent/disclosure-guard';
 import { findDeliveryEndpoint, findOrganizationByIdentifier, findPatientByCpr, type ConnectionType } from '../directory/directory';
-import { errors, outcome } from '../errors';
+import { GATEWAY_ERROR_SYSTEM, GatewayError, errors, issue, outcome, type IssueInput } from '../errors';
 import { storeOutgoingMessage } from '../intake/outgoing-message';
 import type { Party } from '../mappers/party';
 import type { MappingContext } from '../mappers/context';
-import { buildCertificateDocument, type Audience } from '../mappers/sick-leave/certificate-document';
+import { buildCertificateDocument, type Audience, type Withdrawal } from '../mappers/sick-leave/certificate-document';
 import { checkCertificate, overlapIssue } from '../mappers/sick-leave/checks';
-import { certificateFromDocument } from '../mappers/sick-leave/from-fhir';
+import { asFhirIssue, certificateFromDocument } from '../mappers/sick-leave/from-fhir';
 import type { NativeSickLeaveCertificate } from '../mappers/sick-leave/types';
 import { SYSTEM } from '../mappers/systems';
 import type { Logger } from '../observability/logger';
@@ -26,6 +26,7 @@ import {
   getCertificate,
   insertCertificate,
   setCertificateStatus,
+  type CertificateRecipient,
   type CertificateRow,
 } from './certificate-store';
 
@@ -33,7 +34,9 @@ import {
  * Sick-leave certificates from a GP: checked, then sent as one message per recipient, each built for what
  * that recipient may see: the jobcentre of the patient's municipality (diagnosis and clinical note only
  * where the consent covers them) and, where the patient consented, an employer (never a diagnosis). A
- * correction replaces the earlier version and a cancellation withdraws it, at every recipient that had it.
+ * correction replaces the earlier version and a cancellation withdraws it, at every recipient that had it:
+ * a recipient of the earlier version that the correction no longer goes to is told that the certificate it
+ * had is withdrawn, so nobody is left holding a certificate the physician has taken back.
  */
 export interface CertificateDeps {
   db: Db;
@@ -55,14 +58,39 @@ const REQUIRED = ['sick-leave-minimal', 'functional-capacity', 'expected-duratio
 const PURPOSE: Record<Audience, string> = { jobcentre: 'sickness-benefit-follow-up', employer: 'employer-certificate' };
 const MUNICIPALITY_EXTENSION = 'http://hl7.dk/fhir/core/StructureDefinition/dk-core-municipalityCodes';
 
-interface Target {
+interface Recipient {
   audience: Audience;
   party: Party;
   endpoint: { address: string; connectionType: ConnectionType };
+}
+
+interface Target extends Recipient {
   disclose: string[];
 }
 
-export async function submitCertificate(deps: CertificateDeps, client: GatewayClient, request: { format: 'native' | 'fhir'; body: unknown; idempotencyKey?: string | undefined }): Promise<{ answer: CertificateAnswer; replayed: boolean }> {
+const sameParty = (a: { system: string; value: string }, b: { system: string; value: string }) => a.system === b.system && a.value === b.value;
+const ISSUER = (client: GatewayClient) => `${client.organization.system}|${client.organization.value}`;
+
+/** A 403 or 409 that names the field (the helpers in errors.ts take only a sentence for these). */
+function fieldError(status: 403 | 409, i: IssueInput & { expression: string; reason: string }): GatewayError {
+  return new GatewayError(status, outcome([issue({ code: status === 403 ? 'forbidden' : 'conflict', ...i })]));
+}
+
+type SubmitRequest = { format: 'native' | 'fhir'; body: unknown; idempotencyKey?: string | undefined };
+
+export async function submitCertificate(deps: CertificateDeps, client: GatewayClient, request: SubmitRequest): Promise<{ answer: CertificateAnswer; replayed: boolean }> {
+  try {
+    return await accept(deps, client, request);
+  } catch (e) {
+    // The checks speak of native fields; a sender of a FHIR document is told the element it wrote instead.
+    if (request.format === 'fhir' && e instanceof GatewayError) {
+      throw new GatewayError(e.status, outcome(e.outcome.issue.map(asFhirIssue)), { cause: e });
+    }
+    throw e;
+  }
+}
+
+async function accept(deps: CertificateDeps, client: GatewayClient, request: SubmitRequest): Promise<{ answer: CertificateAnswer; replayed: boolean }> {
   const requestHash = createHash('sha256').update(`sick-leave\n${JSON.stringify(request.body)}`).digest('hex');
   if (request.idempotencyKey) {
     const earlier = await withDatabase(() => findCertificateByIdempotencyKey(deps.db, client.id, request.idempotencyKey ?? ''));
@@ -75,7 +103,7 @@ export async function submitCertificate(deps: CertificateDeps, client: GatewayCl
   }
   const certificate = parse(deps, request);
   if (certificate.issuedBy.organization.sor !== client.organization.value) {
-    throw errors.forbidden(`issuedBy.organization.sor: you send for SOR ${client.organization.value}, not ${certificate.issuedBy.organization.sor}`, 'not-your-organisation');
+    throw fieldError(403, { diagnostics: `issuedBy.organization.sor: you send for SOR ${client.organization.value}, not ${certificate.issuedBy.organization.sor}`, expression: 'issuedBy.organization.sor', reason: 'not-your-organisation' });
   }
   const ctx: MappingContext = { now: new Date(), newId: randomUUID, gatewayEndpoint: deps.gatewayEndpoint };
   const problems = checkCertificate(certificate, ctx.now);
@@ -90,7 +118,8 @@ export async function submitCertificate(deps: CertificateDeps, client: GatewayCl
 
   const warnings: OperationOutcomeIssue[] = [];
   const targets: Target[] = [];
-  const jobcentre = await jobcentreOf(deps.db, certificate, original);
+  const originalRecipients = original ? await withDatabase(() => certificateRecipients(deps.db, original.id)) : [];
+  const jobcentre = await jobcentreOf(deps.db, certificate, originalRecipients);
   const optional = [...(certificate.diagnosis ? ['diagnosis'] : []), ...(certificate.clinicalNote ? ['clinical-notes'] : [])];
   const toJobcentre = await decide(deps, certificate.patient.cpr, 'municipality', jobcentre.party, PURPOSE.jobcentre, optional);
   if (!toJobcentre.permit) {
@@ -102,7 +131,7 @@ export async function submitCertificate(deps: CertificateDeps, client: GatewayCl
     warnings.push({ severity: 'information', code: 'suppressed', diagnostics: `${c} is withheld from the jobcentre: the patient's consent does not cover it` });
   }
 
-  const employer = await employerOf(deps.db, certificate, original);
+  const employer = await employerOf(deps.db, certificate, originalRecipients, warnings);
   if (employer) {
     const toEmployer = await decide(deps, certificate.patient.cpr, 'employer', employer.party, PURPOSE.employer, []);
     if (toEmployer.permit) {
@@ -112,11 +141,27 @@ export async function submitCertificate(deps: CertificateDeps, client: GatewayCl
       warnings.push({
         severity: 'warning',
         code: 'suppressed',
-        diagnostics: `employer: no copy goes to CVR ${employer.party.value}: ${toEmployer.reason}. The jobcentre copy is sent.`,
+        diagnostics: `employer: no copy goes to CVR ${employer.party.value}: ${toEmployer.reason}. The jobcentre copy is sent.${originalRecipients.some((r) => sameParty(r, employer.party)) ? ' The copy it had of the earlier version is withdrawn.' : ''}`,
         expression: ['employer.cvr'],
-        details: { coding: [{ system: 'http://sektorbro.dk/fhir/CodeSystem/sektorbro-error-codes', code: 'employer-copy-withheld' }] },
+        details: { coding: [{ system: GATEWAY_ERROR_SYSTEM, code: 'employer-copy-withheld' }] },
       });
     }
+  }
+
+  // Every recipient of the corrected certificate hears of the correction. One that this version does not
+  // go to (another jobcentre or employer is named, or the employer's consent is refused now) gets a
+  // withdrawal notice for the version it had. That holds for a refused consent too: the notice carries
+  // nothing the employer does not already hold (the earlier period and degree, never a diagnosis), and
+  // leaving the employer with a certificate the physician has taken back would keep stale health data in
+  // use against the patient's current wish. The policy's certificate-cancellations rule permits it whatever
+  // the consent says.
+  const withdrawals = await noticeRecipients(deps.db, originalRecipients.filter((r) => !targets.some((t) => sameParty(t.party, r))), warnings);
+  for (const w of withdrawals) {
+    warnings.push({
+      severity: 'information',
+      code: 'informational',
+      diagnostics: `${w.party.name ?? w.party.value} had certificate ${original?.id ?? ''} and does not get this correction: it is told that the certificate it had is withdrawn (nothing new is disclosed)`,
+    });
   }
 
   const id = randomUUID();
@@ -126,11 +171,11 @@ export async function submitCertificate(deps: CertificateDeps, client: GatewayCl
       if (certificate.replaces) {
         const current = await getCertificate(tx, certificate.replaces, { forUpdate: true });
         if (current?.status !== 'current') {
-          throw errors.conflict(`replaces: certificate ${certificate.replaces} is ${current?.status ?? 'gone'} and can no longer be corrected`, 'certificate-not-current');
+          throw fieldError(409, { diagnostics: `replaces: certificate ${certificate.replaces} is ${current?.status ?? 'gone'} and can no longer be corrected`, expression: 'replaces', reason: 'certificate-not-current' });
         }
         await setCertificateStatus(tx, certificate.replaces, 'replaced');
       }
-      await insertCertificate(tx, { id, issuerClientId: client.id, issuerOrg: `${client.organization.system}|${client.organization.value}`, certificate, idempotencyKey: request.idempotencyKey, requestHash });
+      await insertCertificate(tx, { id, issuerClientId: client.id, issuerOrg: ISSUER(client), certificate, idempotencyKey: request.idempotencyKey, requestHash });
       const sent: CertificateAnswer['messages'] = [];
       for (const target of targets) {
         const doc = buildCertificateDocument(certificate, { audience: target.audience, disclose: target.disclose, status: 'final', id, replaces: certificate.replaces, continues: certificate.continues }, ctx);
@@ -144,7 +189,13 @@ export async function submitCertificate(deps: CertificateDeps, client: GatewayCl
           patientCpr: certificate.patient.cpr,
           certificateId: id,
         });
-        sent.push({ id: messageId, recipient: { system: target.party.system, value: target.party.value, name: target.party.name } });
+        sent.push({ id: messageId, kind: 'sick-leave-certificate', recipient: { system: target.party.system, value: target.party.value, name: target.party.name } });
+      }
+      if (original) {
+        for (const w of withdrawals) {
+          const messageId = await storeWithdrawal(tx, ctx, original, w, { because: 'replaced' }, { clientId: client.id, role: client.role, party: sender }, id);
+          sent.push({ id: messageId, kind: 'sick-leave-cancellation', recipient: { system: w.party.system, value: w.party.value, name: w.party.name } });
+        }
       }
       return sent;
     }),
@@ -167,6 +218,7 @@ function parse(deps: CertificateDeps, request: { format: 'native' | 'fhir'; body
   if (!certificate) {
     throw errors.invalid(...issues);
   }
+  // What the document says, read into the native shape, must keep the native rules too.
   assertValidBody('NativeSickLeaveCertificate', certificate);
   return certificate;
 }
@@ -181,14 +233,14 @@ async function relatedCertificates(db: Db, client: GatewayClient, c: NativeSickL
     if (!found || found.patientCpr !== c.patient.cpr) {
       throw errors.unprocessable({ diagnostics: `${field}: no certificate ${id} for this patient`, expression: field, reason: 'unknown-certificate' });
     }
-    if (field === 'replaces' && found.issuerOrg !== `${client.organization.system}|${client.organization.value}`) {
-      throw errors.forbidden(`replaces: certificate ${id} was issued by another practice; only its issuer corrects it`, 'not-your-certificate');
+    if (field === 'replaces' && found.issuerOrg !== ISSUER(client)) {
+      throw fieldError(403, { diagnostics: `replaces: certificate ${id} was issued by another practice; only its issuer corrects it`, expression: field, reason: 'not-your-certificate' });
     }
     if (found.status === 'entered-in-error') {
-      throw errors.conflict(`${field}: certificate ${id} was cancelled`, 'certificate-cancelled');
+      throw fieldError(409, { diagnostics: `${field}: certificate ${id} was cancelled`, expression: field, reason: 'certificate-cancelled' });
     }
     if (field === 'replaces' && found.status === 'replaced') {
-      throw errors.conflict(`replaces: certificate ${id} was already corrected; correct its newest version`, 'certificate-not-current');
+      throw fieldError(409, { diagnostics: `replaces: certificate ${id} was already corrected; correct its newest version`, expression: field, reason: 'certificate-not-current' });
     }
     return found;
   };
@@ -196,6 +248,7 @@ async function relatedCertificates(db: Db, client: GatewayClient, c: NativeSickL
   return check(c.replaces, 'replaces');
 }
 
+/** A recipient's directory entry and active endpoint: a certificate goes only where the directory says now. */
 async function reachable(db: Queryable, id: { system: string; value: string }, path: string, what: string): Promise<{ party: Party; endpoint: Target['endpoint'] }> {
   const org = await withDatabase(() => findOrganizationByIdentifier(db, id));
   const endpoint = org ? await withDatabase(() => findDeliveryEndpoint(db, org)) : undefined;
@@ -205,12 +258,51 @@ async function reachable(db: Queryable, id: { system: string; value: string }, p
   return { party: { system: id.system, value: id.value, name: org.name }, endpoint: { address: endpoint.address, connectionType: endpoint.connection_type as ConnectionType } };
 }
 
-/** The jobcentre: named, else the one that had the corrected certificate, else the patient's municipality in the directory. */
-async function jobcentreOf(db: Db, c: NativeSickLeaveCertificate, original: CertificateRow | undefined) {
-  let municipality = c.jobcentre?.municipality;
-  if (!municipality && original) {
-    municipality = (await withDatabase(() => certificateRecipients(db, original.id))).find((r) => r.audience === 'jobcentre')?.value;
+const storedEndpoint = (r: CertificateRecipient): Target['endpoint'] => ({ address: r.endpoint.address, connectionType: r.endpoint.connectionType as ConnectionType });
+
+function storedEndpointWarning(r: CertificateRecipient): OperationOutcomeIssue {
+  return {
+    severity: 'warning',
+    code: 'incomplete',
+    diagnostics: `${r.name ?? r.value} (${r.value}) has no active endpoint in the directory now: the message goes to ${r.endpoint.address}, where it received the certificate`,
+    details: { coding: [{ system: GATEWAY_ERROR_SYSTEM, code: 'no-endpoint' }] },
+  };
+}
+
+/**
+ * Where withdrawal notices go: each recipient's endpoint in the directory, else the endpoint its copy went
+ * to. A recipient gone from the directory altogether is skipped with a warning: the consent check before
+ * delivery would block a message to it anyway, and the others must still be told.
+ */
+async function noticeRecipients(db: Queryable, had: CertificateRecipient[], warnings: OperationOutcomeIssue[]): Promise<Recipient[]> {
+  const out: Recipient[] = [];
+  for (const r of had) {
+    const org = await withDatabase(() => findOrganizationByIdentifier(db, r));
+    if (!org) {
+      warnings.push({
+        severity: 'warning',
+        code: 'incomplete',
+        diagnostics: `${r.name ?? r.value} (${r.value}) had the certificate but is no longer in the directory: it cannot be told that the certificate is withdrawn`,
+        details: { coding: [{ system: GATEWAY_ERROR_SYSTEM, code: 'unknown-recipient' }] },
+      });
+      continue;
+    }
+    const endpoint = await withDatabase(() => findDeliveryEndpoint(db, org));
+    if (!endpoint) {
+      warnings.push(storedEndpointWarning(r));
+    }
+    out.push({
+      audience: r.audience,
+      party: { system: r.system, value: r.value, name: org.name ?? r.name },
+      endpoint: endpoint ? { address: endpoint.address, connectionType: endpoint.connection_type as ConnectionType } : storedEndpoint(r),
+    });
   }
+  return out;
+}
+
+/** The jobcentre: named, else the one that had the corrected certificate, else the patient's municipality in the directory. */
+async function jobcentreOf(db: Db, c: NativeSickLeaveCertificate, had: CertificateRecipient[]) {
+  let municipality = c.jobcentre?.municipality ?? had.find((r) => r.audience === 'jobcentre')?.value;
   if (!municipality) {
     const patient = await withDatabase(() => findPatientByCpr(db, c.patient.cpr));
     municipality = c.patient.municipality ?? (patient ? municipalityOf(patient.resource) : undefined);
@@ -235,13 +327,33 @@ function municipalityOf(patient: Patient): string | undefined {
   return undefined;
 }
 
-/** The employer: named in the request, or, for a correction, the one that had the original. */
-async function employerOf(db: Db, c: NativeSickLeaveCertificate, original: CertificateRow | undefined) {
-  let cvr = c.employer?.cvr;
-  if (!cvr && original) {
-    cvr = (await withDatabase(() => certificateRecipients(db, original.id))).find((r) => r.audience === 'employer')?.value;
+/**
+ * The employer: named in the request, or, for a correction, the one that had the original. An employer
+ * taken over from the original that has lost its directory endpoint since gets no corrected copy (new
+ * health data goes only to an endpoint the directory lists), but is not left holding the original either:
+ * it is not a target, so it gets the withdrawal notice, at the endpoint it received the original at.
+ */
+async function employerOf(db: Db, c: NativeSickLeaveCertificate, had: CertificateRecipient[], warnings: OperationOutcomeIssue[]) {
+  const named = c.employer?.cvr;
+  const cvr = named ?? had.find((r) => r.audience === 'employer')?.value;
+  if (!cvr) {
+    return undefined;
   }
-  return cvr ? reachable(db, { system: SYSTEM.cvr, value: cvr }, 'employer.cvr', 'the employer with CVR') : undefined;
+  const id = { system: SYSTEM.cvr, value: cvr };
+  if (!named) {
+    const org = await withDatabase(() => findOrganizationByIdentifier(db, id));
+    if (!org || !(await withDatabase(() => findDeliveryEndpoint(db, org)))) {
+      warnings.push({
+        severity: 'warning',
+        code: 'suppressed',
+        diagnostics: `employer: the corrected copy does not go to CVR ${cvr}, which had the original: it has ${org ? 'no active FHIR endpoint' : 'no entry'} in the directory now`,
+        expression: ['employer.cvr'],
+        details: { coding: [{ system: GATEWAY_ERROR_SYSTEM, code: 'employer-copy-withheld' }] },
+      });
+      return undefined;
+    }
+  }
+  return reachable(db, id, 'employer.cvr', 'the employer with CVR');
 }
 
 async function decide(deps: CertificateDeps, cpr: string, to: 'municipality' | 'employer', recipient: Party, purpose: string, optional: string[]) {
@@ -277,17 +389,19 @@ async function refusal(deps: CertificateDeps, client: GatewayClient, cpr: string
 }
 
 /**
- * Cancels a certificate: it becomes entered-in-error, and every recipient that had it gets the cancelled
- * version (period and degree only: a cancellation discloses nothing new). Only its issuer may cancel.
+ * Cancels a certificate: it becomes entered-in-error, and every recipient that had it gets a withdrawal
+ * notice (period and degree only: a cancellation discloses nothing new). Only its issuer may cancel. A
+ * recipient that lost its directory endpoint since is told at the endpoint its copy went to, so a directory
+ * change cannot leave a certificate current everywhere.
  */
 export async function cancelCertificate(deps: CertificateDeps, client: GatewayClient, id: string, reason: string): Promise<CertificateAnswer> {
   const found = await withDatabase(() => getCertificate(deps.db, id));
-  if (!found || (client.role !== 'admin' && found.issuerOrg !== `${client.organization.system}|${client.organization.value}`)) {
+  if (!found || (client.role !== 'admin' && found.issuerOrg !== ISSUER(client))) {
     throw errors.notFound(`certificate ${id} not found`);
   }
   const ctx: MappingContext = { now: new Date(), newId: randomUUID, gatewayEndpoint: deps.gatewayEndpoint };
-  const recipients = await withDatabase(() => certificateRecipients(deps.db, id));
-  const targets = await Promise.all(recipients.map(async (r) => ({ ...(await reachable(deps.db, r, 'recipient', 'the recipient')), audience: r.audience })));
+  const warnings: OperationOutcomeIssue[] = [];
+  const recipients = await noticeRecipients(deps.db, await withDatabase(() => certificateRecipients(deps.db, id)), warnings);
   const sender: Party = { system: SYSTEM.sor, value: found.certificate.issuedBy.organization.sor, name: found.certificate.issuedBy.organization.name ?? null };
   await withDatabase(() =>
     deps.db.transaction(async (tx) => {
@@ -296,23 +410,33 @@ export async function cancelCertificate(deps: CertificateDeps, client: GatewayCl
         throw errors.conflict(`certificate ${id} is ${current?.status ?? 'gone'}; only the current version can be cancelled`, 'certificate-not-current');
       }
       await setCertificateStatus(tx, id, 'entered-in-error');
-      for (const target of targets) {
-        const doc = buildCertificateDocument(found.certificate, { audience: target.audience, disclose: [], status: 'entered-in-error', id, cancellationReason: reason }, ctx);
-        await storeOutgoingMessage(tx, ctx, {
-          kind: 'sick-leave-cancellation',
-          event: 'sick-leave-certificate',
-          sender: { clientId: client.id, role: client.role === 'admin' ? 'gp' : client.role, party: sender },
-          to: target,
-          document: { entries: doc.entries, focus: doc.composition },
-          disclosure: { purpose: PURPOSE[target.audience], dataClasses: ['sick-leave-minimal'] },
-          patientCpr: found.patientCpr,
-          certificateId: id,
-        });
+      for (const r of recipients) {
+        await storeWithdrawal(tx, ctx, found, r, { because: 'cancelled', reason }, { clientId: client.id, role: client.role === 'admin' ? 'gp' : client.role, party: sender }, id);
       }
     }),
   );
   deps.onAccepted();
-  return describe(deps.db, id);
+  return { ...(await describe(deps.db, id)), outcome: outcome(warnings) };
+}
+
+/**
+ * One withdrawal notice: the certificate the recipient had, entered-in-error, built from that version (so
+ * it holds nothing the recipient did not get) for the recipient's audience. Sent as a cancellation, which
+ * the disclosure policy lets through whatever the consent says now. `certificateId` is the version whose
+ * messages it is listed with: the cancelled one, or the correction that withdrew it.
+ */
+async function storeWithdrawal(tx: Queryable, ctx: MappingContext, had: CertificateRow, to: Recipient, withdrawal: Withdrawal, sender: { clientId: string; role: string; party: Party }, certificateId: string): Promise<string> {
+  const doc = buildCertificateDocument(had.certificate, { audience: to.audience, disclose: [], status: 'entered-in-error', id: had.id, withdrawal }, ctx);
+  return storeOutgoingMessage(tx, ctx, {
+    kind: 'sick-leave-cancellation',
+    event: 'sick-leave-certificate',
+    sender,
+    to,
+    document: { entries: doc.entries, focus: doc.composition },
+    disclosure: { purpose: PURPOSE[to.audience], dataClasses: ['sick-leave-minimal'] },
+    patientCpr: had.patientCpr,
+    certificateId,
+  });
 }
 
 /** What the issuer (or an operator) may see of a certificate: its status and the messages that carried it. */
@@ -327,7 +451,7 @@ export async function describe(db: Db, id: string): Promise<CertificateAnswer> {
 
 export async function readCertificate(deps: CertificateDeps, client: GatewayClient, id: string): Promise<CertificateAnswer> {
   const found = await withDatabase(() => getCertificate(deps.db, id));
-  if (!found || (client.role !== 'admin' && found.issuerOrg !== `${client.organization.system}|${client.organization.value}`)) {
+  if (!found || (client.role !== 'admin' && found.issuerOrg !== ISSUER(client))) {
     throw errors.notFound(`certificate ${id} not found`);
   }
   return describe(deps.db, id);

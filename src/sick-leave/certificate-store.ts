@@ -1,5 +1,6 @@
 import type { NativeSickLeaveCertificate, CertificateStatus } from '../mappers/sick-leave/types';
 import type { StoredPeriod } from '../mappers/sick-leave/checks';
+import { SYSTEM } from '../mappers/systems';
 import { json, type Queryable } from '../store/db';
 import { isUuid } from '../store/uuid';
 
@@ -87,16 +88,30 @@ export interface CertificateRecipient {
   value: string;
   name: string | null;
   audience: 'jobcentre' | 'employer';
+  /** Where its latest copy was delivered: notices fall back to it when the directory lists no endpoint now. */
+  endpoint: { address: string; connectionType: string };
 }
 
-/** Everyone a certificate (or an earlier version of it) was sent to. */
+/**
+ * Everyone a certificate was sent to, with the endpoint its latest copy went to. A copy that consent
+ * blocked before delivery never reached its recipient, so that recipient does not count: a correction or
+ * cancellation would otherwise tell it about a certificate it never saw.
+ */
 export async function certificateRecipients(db: Queryable, certificateId: string): Promise<CertificateRecipient[]> {
-  const rows = await db.query<{ recipient_system: string; recipient_sor: string; recipient_name: string | null }>(
-    `SELECT DISTINCT d.recipient_system, d.recipient_sor, d.recipient_name FROM deliveries d JOIN messages m ON m.id = d.message_id
-      WHERE m.certificate_id = $1 AND m.kind = 'sick-leave-certificate'`,
+  const rows = await db.query<{ recipient_system: string; recipient_sor: string; recipient_name: string | null; endpoint_address: string; connection_type: string }>(
+    `SELECT DISTINCT ON (d.recipient_system, d.recipient_sor) d.recipient_system, d.recipient_sor, d.recipient_name, d.endpoint_address, d.connection_type
+       FROM deliveries d JOIN messages m ON m.id = d.message_id
+      WHERE m.certificate_id = $1 AND m.kind = 'sick-leave-certificate' AND d.status <> 'blocked'
+      ORDER BY d.recipient_system, d.recipient_sor, d.created_at DESC`,
     [certificateId],
   );
-  return rows.map((r) => ({ system: r.recipient_system, value: r.recipient_sor, name: r.recipient_name, audience: r.recipient_system === 'http://cvr.dk' ? 'employer' : 'jobcentre' }));
+  return rows.map((r) => ({
+    system: r.recipient_system,
+    value: r.recipient_sor,
+    name: r.recipient_name,
+    audience: r.recipient_system === SYSTEM.cvr ? 'employer' : 'jobcentre',
+    endpoint: { address: r.endpoint_address, connectionType: r.connection_type },
+  }));
 }
 
 export async function certificateMessages(db: Queryable, certificateId: string): Promise<Array<{ id: string; kind: string; status: string; recipient: { system: string; value: string; name: string | null } }>> {

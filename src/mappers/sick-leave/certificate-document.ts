@@ -11,6 +11,11 @@ import type { NativeSickLeaveCertificate } from './types';
  * when the consent discloses them, and the employer's view never has a place for them at all (period,
  * degree, what the person can and cannot do, considerations, expected duration), like the Danish employer
  * certificates. A correction relatesTo-replaces the earlier version; a cancellation is entered-in-error.
+ *
+ * A withdrawal notice (a cancellation, or a correction that no longer goes to a recipient that had the
+ * earlier version) is entered-in-error too and says only which certificate no longer applies: period and
+ * degree, nothing else. It discloses nothing the recipient did not have, so it has no diagnosis, no
+ * clinical text, and no "withheld under consent" section: nothing was withheld, nothing was disclosed.
  */
 export const CERTIFICATE_PROFILE = {
   jobcentre: `${CANONICAL_BASE}/StructureDefinition/sektorbro-sick-leave-certificate`,
@@ -22,24 +27,32 @@ const REDACTED = { system: 'http://terminology.hl7.org/CodeSystem/v3-Observation
 
 export type Audience = 'jobcentre' | 'employer';
 
-export interface CertificateView {
+/**
+ * Why a recipient's certificate no longer applies: the physician cancelled it (with a reason the jobcentre
+ * reads), or corrected it with a version this recipient does not get.
+ */
+export type Withdrawal = { because: 'cancelled'; reason: string } | { because: 'replaced' };
+
+interface ViewBase {
   audience: Audience;
   /** Optional classes the consent discloses to this recipient (diagnosis, clinical-notes). */
   disclose: readonly string[];
-  status: 'final' | 'entered-in-error';
   /** The gateway's id of this certificate version. */
   id: string;
   /** Gateway ids of the certificate this one replaces and the one it continues. */
   replaces?: string | undefined;
   continues?: string | undefined;
-  cancellationReason?: string | undefined;
 }
+
+/** A certificate as issued (final), or the notice that it no longer applies (entered-in-error). */
+export type CertificateView = ViewBase & ({ status: 'final' } | { status: 'entered-in-error'; withdrawal: Withdrawal });
 
 const code = (c: string, display: string): CodeableConcept => ({ coding: [{ system: SICK_LEAVE, code: c, display }], text: display });
 const KIND_DISPLAY = { first: 'Første attest (first certificate)', continuation: 'Fortsat sygemelding (continuation)', final: 'Slutattest (final certificate)' } as const;
 
 export function buildCertificateDocument(c: NativeSickLeaveCertificate, view: CertificateView, ctx: MappingContext): { entries: Entry[]; composition: Entry<Composition>; withheld: string[] } {
   const employer = view.audience === 'employer';
+  const withdrawal = view.status === 'entered-in-error' ? view.withdrawal : undefined;
   const patient = entry<Patient>({
     resourceType: 'Patient',
     id: ctx.newId(),
@@ -82,15 +95,22 @@ export function buildCertificateDocument(c: NativeSickLeaveCertificate, view: Ce
   });
   const textObservation = (c2: string, display: string, value: string) =>
     entry<Observation>({ resourceType: 'Observation', id: ctx.newId(), text: narrative(`${display}: ${value}`), status: 'final', code: code(c2, display), subject, valueString: value });
-  const capacity = [
-    textObservation('functional-limitations', 'Hvad personen ikke kan (what the person cannot do)', clean(c.limitations)),
-    textObservation('can-do', 'Hvad personen kan (what the person can do)', clean(c.canDo)),
-    ...(c.gradualReturn ? [textObservation('gradual-return', 'Hensyn ved gradvis tilbagevenden (considerations for a gradual return)', clean(c.gradualReturn))] : []),
-  ];
+  // A withdrawal notice names the certificate by period and degree only: what the person can and cannot do
+  // is not repeated in a message whose one job is to say that the certificate no longer applies.
+  const capacity = withdrawal
+    ? []
+    : [
+        textObservation('functional-limitations', 'Hvad personen ikke kan (what the person cannot do)', clean(c.limitations)),
+        textObservation('can-do', 'Hvad personen kan (what the person can do)', clean(c.canDo)),
+        ...(c.gradualReturn ? [textObservation('gradual-return', 'Hensyn ved gradvis tilbagevenden (considerations for a gradual return)', clean(c.gradualReturn))] : []),
+      ];
 
+  // Only the jobcentre's certificate is shaped by consent. A withdrawal notice leaves diagnosis and note out
+  // for every audience because it discloses nothing, so it must not claim they were withheld under consent.
+  const consentShaped = !employer && !withdrawal;
   const withheld: string[] = [];
   let condition: Entry<Condition> | undefined;
-  if (c.diagnosis && !employer && view.disclose.includes('diagnosis')) {
+  if (c.diagnosis && consentShaped && view.disclose.includes('diagnosis')) {
     condition = entry<Condition>({
       resourceType: 'Condition',
       id: ctx.newId(),
@@ -100,25 +120,25 @@ export function buildCertificateDocument(c: NativeSickLeaveCertificate, view: Ce
       code: { coding: [{ system: SYSTEM.icd10, code: c.diagnosis.code, ...(c.diagnosis.display ? { display: c.diagnosis.display } : {}) }] },
       subject,
     });
-  } else if (c.diagnosis && !employer) {
+  } else if (c.diagnosis && consentShaped) {
     withheld.push('diagnosis');
   }
-  const note = c.clinicalNote && !employer && view.disclose.includes('clinical-notes') ? c.clinicalNote : undefined;
-  if (c.clinicalNote && !employer && !note) {
+  const note = c.clinicalNote && consentShaped && view.disclose.includes('clinical-notes') ? c.clinicalNote : undefined;
+  if (c.clinicalNote && consentShaped && !note) {
     withheld.push('clinical-notes');
   }
 
   const sections: CompositionSection[] = [
     { title: 'Periode og grad (period and degree)', code: code('work-incapacity', 'Uarbejdsdygtighed'), text: incapacity.resource.text, entry: [ref(incapacity)] },
-    { title: 'Funktionsevne (what the person can and cannot do)', code: code('functional-capacity', 'Funktionsevne'), text: narrativeList('Funktionsevne', capacity.map((o) => o.resource.valueString ?? '')), entry: capacity.map((o) => ref(o)) },
+    ...(capacity.length
+      ? [{ title: 'Funktionsevne (what the person can and cannot do)', code: code('functional-capacity', 'Funktionsevne'), text: narrativeList('Funktionsevne', capacity.map((o) => o.resource.valueString ?? '')), entry: capacity.map((o) => ref(o)) }]
+      : []),
     ...(condition ? [{ title: 'Diagnose (diagnosis)', code: code('diagnosis', 'Diagnose'), text: condition.resource.text, entry: [ref(condition)] }] : []),
     ...(note ? [{ title: 'Klinisk note (clinical note)', code: code('clinical-note', 'Klinisk note'), text: narrative(note) }] : []),
     ...(withheld.length
       ? [{ title: 'Udeladt efter samtykke (withheld under consent)', code: code('withheld', 'Udeladt'), text: narrativeList('Efter patientens samtykke er følgende udeladt (withheld under the patient\'s consent):', withheld) }]
       : []),
-    ...(view.status === 'entered-in-error'
-      ? [{ title: 'Annulleret (cancelled)', code: code('cancelled', 'Annulleret'), text: narrative(`Attesten er annulleret af lægen (the certificate was cancelled by the physician)${view.cancellationReason ? `: ${view.cancellationReason}` : ''}`) }]
-      : []),
+    ...(withdrawal ? [withdrawalSection(withdrawal, view.audience)] : []),
   ];
   const title = employer ? 'Erklæring til arbejdsgiver om sygefravær (certificate for the employer)' : 'Sygemelding (sick-leave certificate)';
   const composition = entry<Composition>({
@@ -155,4 +175,25 @@ export function buildCertificateDocument(c: NativeSickLeaveCertificate, view: Ce
     author.organization,
   ];
   return { entries, composition, withheld };
+}
+
+/**
+ * What a withdrawal notice says. The physician's reason for a cancellation is free text that may name the
+ * illness, and the diagnosis-blanking filter only catches the coded terms, so the employer is told only
+ * that the certificate was cancelled; the jobcentre reads the reason.
+ */
+function withdrawalSection(w: Withdrawal, audience: Audience): CompositionSection {
+  if (w.because === 'replaced') {
+    return {
+      title: 'Trukket tilbage (withdrawn)',
+      code: code('cancelled', 'Annulleret'),
+      text: narrative('Lægen har trukket attesten tilbage, og den gælder ikke længere for jer; den rettede attest sendes ikke til jer (the physician withdrew this certificate and it no longer applies to you; the corrected certificate is not sent to you)'),
+    };
+  }
+  const cancelled = 'Attesten er annulleret af lægen og gælder ikke længere (the certificate was cancelled by the physician and no longer applies)';
+  return {
+    title: 'Annulleret (cancelled)',
+    code: code('cancelled', 'Annulleret'),
+    text: audience === 'employer' ? narrative(cancelled) : narrative(cancelled, `Begrundelse (reason): ${w.reason}`),
+  };
 }

@@ -1,4 +1,4 @@
-import type { Bundle, Composition, Condition, Observation, Organization, Patient, Practitioner, Resource } from 'fhir/r4';
+import type { Bundle, Composition, Condition, Observation, OperationOutcomeIssue, Organization, Patient, Practitioner, Resource } from 'fhir/r4';
 import type { IssueInput } from '../../errors';
 import { SYSTEM } from '../systems';
 import { SICK_LEAVE } from './certificate-document';
@@ -46,6 +46,12 @@ export function certificateFromDocument(bundle: Bundle): { certificate?: NativeS
   const condition = resources.find((r): r is Condition => r.resourceType === 'Condition');
   const icd = condition?.code?.coding?.find((c) => c.system === SYSTEM.icd10);
   const practitioner = resources.find((r): r is Practitioner => r.resourceType === 'Practitioner');
+  // A certificate says who issued it: without a name the sender hears which element of its document to
+  // fill in, rather than getting a certificate signed by nobody (or a 400 about a field it never sent).
+  const issuer = practitioner?.name?.map((n) => n.text?.trim() || [...(n.given ?? []), n.family].filter(Boolean).join(' ').trim()).find((n) => n !== '');
+  if (!issuer) {
+    issues.push({ diagnostics: "Practitioner.name: the issuing physician's name (name.text, or given and family) is required", expression: 'Practitioner.name' });
+  }
   const organization = resources.find((r): r is Organization => r.resourceType === 'Organization' && ((r as Organization).identifier ?? []).some((i) => i.system === SYSTEM.sor));
   const sor = organization?.identifier?.find((i) => i.system === SYSTEM.sor)?.value;
   if (!sor) {
@@ -54,7 +60,7 @@ export function certificateFromDocument(bundle: Bundle): { certificate?: NativeS
   const noteSection = composition.section?.find((s) => s.code?.coding?.some((c) => c.code === 'clinical-note'));
   const relates = (code: string) => composition.relatesTo?.find((r) => r.code === code)?.targetIdentifier?.value;
   const employer = composition.extension?.find((e) => e.url === COPY_TO_EMPLOYER)?.valueIdentifier;
-  if (issues.length > 0 || !incapacity?.effectivePeriod?.start || !incapacity.effectivePeriod.end || !cpr || !sor || !limitations || !canDo) {
+  if (issues.length > 0 || !incapacity?.effectivePeriod?.start || !incapacity.effectivePeriod.end || !cpr || !sor || !limitations || !canDo || !issuer) {
     return { issues };
   }
   const percent = component('incapacity-percent');
@@ -81,8 +87,49 @@ export function certificateFromDocument(bundle: Bundle): { certificate?: NativeS
       ...(gradual ? { gradualReturn: gradual } : {}),
       ...(icd?.code ? { diagnosis: { code: icd.code, ...(icd.display ? { display: icd.display } : {}) } } : {}),
       ...(noteSection?.text?.div ? { clinicalNote: noteSection.text.div.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim() } : {}),
-      issuedBy: { name: practitioner?.name?.[0]?.text ?? [practitioner?.name?.[0]?.given?.join(' '), practitioner?.name?.[0]?.family].filter(Boolean).join(' ') ?? 'ukendt', organization: { sor, ...(organization?.name ? { name: organization.name } : {}) } },
+      issuedBy: { name: issuer, organization: { sor, ...(organization?.name ? { name: organization.name } : {}) } },
       ...(employer?.system === SYSTEM.cvr && employer.value ? { employer: { cvr: employer.value } } : {}),
     },
   };
+}
+
+/**
+ * Where each native field is read from in a FHIR document. A problem found in the native shape after
+ * reading a document (the schema, or the checks) is reported at this path, so the sender is pointed at an
+ * element it wrote, not at a field of an input format it did not use.
+ */
+const FHIR_PATHS: ReadonlyArray<readonly [string, string]> = [
+  ['certificateId', 'Composition.identifier'],
+  ['patient', 'Patient.identifier'],
+  ['kind', 'Composition.category'],
+  ['continues', 'Composition.relatesTo'],
+  ['replaces', 'Composition.relatesTo'],
+  ['period.from', 'Observation.effectivePeriod.start'],
+  ['period.expectedTo', 'Observation.effectivePeriod.end'],
+  ['period', 'Observation.effectivePeriod'],
+  ['incapacity.percent', 'Observation.component'],
+  ['incapacity.hoursPerWeek', 'Observation.component'],
+  ['incapacity', 'Observation.valueCodeableConcept'],
+  ['limitations', 'Observation.valueString'],
+  ['canDo', 'Observation.valueString'],
+  ['gradualReturn', 'Observation.valueString'],
+  ['diagnosis', 'Condition.code'],
+  ['clinicalNote', 'Composition.section.text'],
+  ['issuedBy.organization.name', 'Organization.name'],
+  ['issuedBy.organization', 'Organization.identifier'],
+  ['issuedBy', 'Practitioner.name'],
+  ['employer', `Composition.extension('${COPY_TO_EMPLOYER}')`],
+];
+
+/** The FHIR path a native field (`period.from`, `diagnosis.code`) is read from; unknown fields stay as they are. */
+export function fhirPathOf(nativeField: string): string {
+  const hit = FHIR_PATHS.find(([native]) => nativeField === native || nativeField.startsWith(`${native}.`) || nativeField.startsWith(`${native}[`));
+  return hit ? hit[1] : nativeField;
+}
+
+/** An issue about a native field, restated for a sender of a FHIR document: the FHIR path, then what is wrong. */
+export function asFhirIssue(i: OperationOutcomeIssue): OperationOutcomeIssue {
+  const native = i.expression?.[0];
+  const path = native === undefined ? undefined : fhirPathOf(native);
+  return path === undefined || path === native ? i : { ...i, expression: [path], diagnostics: `${path}: ${i.diagnostics ?? i.code}` };
 }
