@@ -49,6 +49,8 @@ export interface Config {
     readonly timeoutMs: number;
     /** How often the database is asked for notifications and heartbeats to queue. */
     readonly pollMs: number;
+    /** Whether rest-hooks may be plain http (they carry clinical content): by default only outside production. */
+    readonly allowHttp: boolean;
   };
   readonly statusReports: {
     /** How long before a status-report deadline the physician is reminded. */
@@ -85,6 +87,7 @@ interface RawEnv {
   SUBSCRIPTION_BACKOFF_MS: number;
   SUBSCRIPTION_TIMEOUT_MS: number;
   SUBSCRIPTION_POLL_MS: number;
+  SUBSCRIPTION_ALLOW_HTTP?: boolean;
 }
 
 const schema = {
@@ -115,6 +118,7 @@ const schema = {
     SUBSCRIPTION_BACKOFF_MS: { type: 'integer', minimum: 1, maximum: 3600000, default: 2000 },
     SUBSCRIPTION_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 600000, default: 10000 },
     SUBSCRIPTION_POLL_MS: { type: 'integer', minimum: 10, maximum: 600000, default: 1000 },
+    SUBSCRIPTION_ALLOW_HTTP: { type: 'boolean' },
     MLLP_SENDERS: { type: 'string', pattern: '^[^=,|\\s]+(\\|[^=,|\\s]+)?=[A-Za-z0-9._-]+(,[^=,|\\s]+(\\|[^=,|\\s]+)?=[A-Za-z0-9._-]+)*$' },
   },
   required: ['PORT', 'REDIS_URL', 'DATA_DIR', 'LOG_LEVEL'],
@@ -183,6 +187,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       backoffMs: raw.SUBSCRIPTION_BACKOFF_MS,
       timeoutMs: raw.SUBSCRIPTION_TIMEOUT_MS,
       pollMs: raw.SUBSCRIPTION_POLL_MS,
+      allowHttp: raw.SUBSCRIPTION_ALLOW_HTTP ?? raw.NODE_ENV !== 'production',
     }),
     statusReports: Object.freeze({ remindBeforeMs: raw.STATUS_REPORT_REMIND_BEFORE_MS, reminderReconcileMs: raw.REMINDER_RECONCILE_MS }),
   });

@@ -31,10 +31,16 @@ export function capabilityRoutes(config: Pick<Config, 'publicBaseUrl'>): Router 
             interaction: [{ code: 'read' as const }, { code: 'search-type' as const }, { code: 'create' as const }],
             searchParam: ['owner', 'requester', 'status', 'patient', 'part-of'].map((name) => ({ name, type: 'token' as const })),
           },
+          {
+            // R4 has no SubscriptionTopic: the backport's topics are Basic resources coded fhir-types#SubscriptionTopic.
+            type: 'Basic',
+            interaction: [{ code: 'read' as const }, { code: 'search-type' as const }],
+            searchParam: [{ name: 'code', type: 'token' as const, documentation: 'http://hl7.org/fhir/fhir-types|SubscriptionTopic: the subscription topics (Basic holds nothing else here)' }],
+          },
           { type: 'Consent', interaction: [{ code: 'read' as const }, { code: 'search-type' as const }, { code: 'create' as const }, { code: 'update' as const }, { code: 'delete' as const }] },
           {
             type: 'Subscription',
-            // The R5 Subscriptions Backport: the topics this server publishes (GET /fhir/SubscriptionTopic).
+            // The R5 Subscriptions Backport: the topics this server publishes (GET /fhir/Basic?code=SubscriptionTopic).
             extension: TOPICS.map((t) => ({ url: BACKPORT.topicCanonical, valueCanonical: t.url })),
             supportedProfile: [BACKPORT.subscriptionProfile],
             interaction: [{ code: 'read' as const }, { code: 'search-type' as const }, { code: 'create' as const }, { code: 'update' as const }, { code: 'delete' as const }],

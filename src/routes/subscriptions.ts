@@ -14,9 +14,13 @@ import {
   visibleSubscription,
   type SubscriptionDeps,
 } from '../subscriptions/subscription-service';
-import { subscriptionTopicResources } from '../subscriptions/topics';
+import { subscriptionTopicResources, topicBasics } from '../subscriptions/topics';
+import { TOPIC_BASIC } from '../mappers/subscription/topic-basic';
 
-/** Topic-based Subscriptions (R5 Backport for R4): topics, CRUD, $status and $events. */
+/**
+ * Topic-based Subscriptions (R5 Backport for R4): topics (as R4 Basic, and as SubscriptionTopic for R4B/R5
+ * clients), CRUD, $status and $events, and the Bundles event foci name.
+ */
 export function subscriptionRoutes(deps: SubscriptionDeps): Router {
   const router = Router();
   const roles = requireRole('gp', 'hospital', 'admin');
@@ -27,6 +31,23 @@ export function subscriptionRoutes(deps: SubscriptionDeps): Router {
     return v;
   };
 
+  // Basic holds nothing but topics here: no code, or the SubscriptionTopic code, finds them all; any other code none.
+  router.get('/fhir/Basic', async (req, res) => {
+    const code = text(req.query.code, 'code');
+    const { system, code: topicCode } = TOPIC_BASIC.code;
+    const matches = code === undefined || code === topicCode || code === `${system}|${topicCode}`;
+    const topics = matches ? topicBasics() : [];
+    sendFhir(res, 200, { resourceType: 'Bundle', type: 'searchset', total: topics.length, entry: topics.map((t) => ({ fullUrl: `${deps.baseUrl}/Basic/${t.id ?? ''}`, resource: t, search: { mode: 'match' } })) });
+    await Promise.resolve();
+  });
+  router.get('/fhir/Basic/:id', async (req, res) => {
+    const topic = topicBasics().find((t) => t.id === req.params.id);
+    if (!topic) {
+      throw errors.notFound(`Basic/${req.params.id} not found`);
+    }
+    sendFhir(res, 200, topic);
+    await Promise.resolve();
+  });
   router.get('/fhir/SubscriptionTopic', async (_req, res) => {
     const topics = subscriptionTopicResources();
     sendFhir(res, 200, { resourceType: 'Bundle', type: 'searchset', total: topics.length, entry: topics.map((t) => ({ fullUrl: t.url, resource: t, search: { mode: 'match' } })) });
@@ -57,7 +78,7 @@ export function subscriptionRoutes(deps: SubscriptionDeps): Router {
     sendFhir(
       res,
       200,
-      await eventsBundle(deps, s, {
+      await eventsBundle(deps, currentClient(res), s, {
         since: text(req.query.eventsSinceNumber, 'eventsSinceNumber'),
         until: text(req.query.eventsUntilNumber, 'eventsUntilNumber'),
         content: text(req.query.content, 'content'),

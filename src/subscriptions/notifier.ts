@@ -1,17 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import { Queue, UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
-import type { Bundle, Resource } from 'fhir/r4';
+import type { Resource } from 'fhir/r4';
 import type { Redis } from 'ioredis';
 import { recordAudit } from '../audit/record-audit';
 import type { DisclosureGuard } from '../consent/disclosure-guard';
 import type { MappingContext } from '../mappers/context';
 import type { NotificationType, PayloadContent } from '../mappers/subscription/backport';
 import { notificationBundle, type EventInput } from '../mappers/subscription/notification';
+import { endpointProblem, headerName, RESERVED_HEADERS } from '../mappers/subscription/rest-hook-channel';
 import { buildTask } from '../mappers/status-report/task';
 import { CANONICAL_BASE, SYSTEM } from '../mappers/systems';
 import type { Logger } from '../observability/logger';
 import type { Db } from '../store/db';
 import { getTask } from '../status-report/task-store';
+import { focusDocument } from './event-focus';
+import { focusDisclosure } from './focus-disclosure';
+import { hasEnded, turnOffEnded } from './subscription-end';
 import { getSubscription, markNotified, pendingWork, setSubscriptionStatus, touchNotified, unsentEvents, type EventRow, type SubscriptionRow } from './subscription-store';
 import { topicByUrl } from './topics';
 
@@ -20,7 +24,8 @@ import { topicByUrl } from './topics';
  * subscription's unsent events oldest first, one notification per event, under a Redis lock so two workers
  * never interleave; a failed send is retried with backoff and nothing behind it overtakes it. After the last
  * attempt the subscription turns `error` (events keep being recorded for $events) until it is reactivated.
- * A poller finds work the database holds (new events, due heartbeats) and queues it, like the outbox relay.
+ * A poller finds work the database holds (new events, due heartbeats) and queues it, like the outbox relay,
+ * and turns subscriptions whose end has passed off; a job checks the end again before every send.
  */
 export const NOTIFICATION_QUEUE = 'notifications';
 
@@ -36,10 +41,16 @@ export interface NotifierOptions {
   timeoutMs: number;
   pollMs: number;
   baseUrl: string;
+  /** Whether plain-http rest-hooks are taken (SUBSCRIPTION_ALLOW_HTTP). */
+  allowHttp: boolean;
 }
 
 export interface Notifier {
   readonly queue: Queue<NotifierJob>;
+  /** Which rest-hooks it posts to: subscriptions are refused at creation by the same rule. */
+  readonly allowHttp: boolean;
+  /** The guard its full-resource payloads are decided by; GET /fhir/Bundle decides copies by the same one. */
+  readonly guard: DisclosureGuard;
   handshake(subscriptionId: string): Promise<void>;
   /** An event as a notification carries it, with the resource where the content and consent allow. */
   eventInput(s: SubscriptionRow, e: EventRow, content?: PayloadContent): Promise<EventInput>;
@@ -83,6 +94,10 @@ export function createNotifier(
       if (!subscription || subscription.status === 'off') {
         return;
       }
+      if (hasEnded(subscription.resource.end)) {
+        await setSubscriptionStatus(deps.db, subscription.id, 'off');
+        return;
+      }
       const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       try {
         await run(subscription, job.data.type);
@@ -104,6 +119,12 @@ export function createNotifier(
   }
 
   async function run(s: SubscriptionRow, type: NotifierJob['type']): Promise<void> {
+    // Stored before the rule held, or under a setting since changed: not a rest-hook this gateway posts to.
+    const refused = endpointProblem(s.endpoint, options.allowHttp);
+    if (refused) {
+      await setSubscriptionStatus(deps.db, s.id, 'error', refused);
+      return;
+    }
     if (type === 'handshake') {
       if (s.status !== 'requested') {
         return;
@@ -130,6 +151,10 @@ export function createNotifier(
         return;
       }
       for (const event of events) {
+        if (hasEnded(s.resource.end)) {
+          await setSubscriptionStatus(deps.db, s.id, 'off');
+          return;
+        }
         const input = await eventInput(s, event);
         await send(s, 'event-notification', [input]);
         await deps.db.transaction(async (tx) => {
@@ -149,35 +174,30 @@ export function createNotifier(
     }
   }
 
-  /** The event's focus, with the resource itself only for full-resource subscriptions the patient's consent allows. */
+  /**
+   * The event's focus, with the resource itself only for full-resource subscriptions the patient's consent
+   * allows, and only a resource the subscriber may read (event-focus.ts): its own delivery or its copy.
+   */
   async function eventInput(s: SubscriptionRow, e: EventRow, content: PayloadContent = s.content): Promise<EventInput> {
     const focusUrl = `${options.baseUrl}/${e.focusType}/${e.focusId}`;
     const base = { eventNumber: e.eventNumber, timestamp: e.occurredAt, focusType: e.focusType, focusUrl };
     if (content !== 'full-resource' || !e.patientCpr) {
       return base;
     }
-    const topic = topicByUrl(s.topic);
-    const decision = await deps.guard.decide(deps.db, e.patientCpr, {
-      messageKind: 'subscription-notification',
-      from: topic?.audience === 'addressee' ? 'municipality' : 'health',
-      to: 'health',
-      recipient: s.org,
-      purpose: 'TREAT',
-      dataClasses: [topic?.dataClass ?? e.kind],
-    });
+    const decision = await deps.guard.decide(deps.db, e.patientCpr, focusDisclosure(topicByUrl(s.topic), e.kind, s.org));
     if (!decision.permit) {
       return base;
     }
-    return { ...base, resource: await focusResource(e) };
+    const resource = await focusResource(s, e);
+    return resource ? { ...base, resource } : base;
   }
 
-  async function focusResource(e: EventRow): Promise<Resource | undefined> {
+  async function focusResource(s: SubscriptionRow, e: EventRow): Promise<Resource | undefined> {
     if (e.focusType === 'Task') {
       const task = await getTask(deps.db, e.focusId);
       return task ? buildTask(task, new Date()) : undefined;
     }
-    const rows = await deps.db.query<{ bundle: Bundle }>('SELECT bundle FROM deliveries WHERE id = $1', [e.focusId]);
-    return rows[0]?.bundle;
+    return (await focusDocument(deps.db, s.org, e.focusId))?.bundle;
   }
 
   async function send(s: SubscriptionRow, type: NotificationType, events: EventInput[]): Promise<void> {
@@ -189,11 +209,15 @@ export function createNotifier(
       s.content,
       ctx,
     );
-    const headers: Record<string, string> = { 'Content-Type': 'application/fhir+json' };
+    const headers: Record<string, string> = {};
     for (const h of s.headers) {
-      const at = h.indexOf(':');
-      headers[h.slice(0, at).trim()] = h.slice(at + 1).trim();
+      const name = headerName(h);
+      // Refused at creation too; rows stored before that rule must not override what the gateway sets either.
+      if (name !== '' && !RESERVED_HEADERS.includes(name.toLowerCase())) {
+        headers[name] = h.slice(h.indexOf(':') + 1).trim();
+      }
     }
+    headers['Content-Type'] = 'application/fhir+json';
     let answer: Response;
     try {
       answer = await fetch(s.endpoint, { method: 'POST', headers, body: JSON.stringify(bundle), signal: AbortSignal.timeout(options.timeoutMs) });
@@ -217,6 +241,7 @@ export function createNotifier(
     try {
       do {
         again = false;
+        await turnOffEnded(deps.db);
         const work = await pendingWork(deps.db);
         await Promise.all([
           ...work.drain.map((id) => enqueue({ subscriptionId: id, type: 'drain' }, `drain-${id}`)),
@@ -239,6 +264,8 @@ export function createNotifier(
 
   return {
     queue,
+    allowHttp: options.allowHttp,
+    guard: deps.guard,
     async handshake(subscriptionId) {
       await enqueue({ subscriptionId, type: 'handshake' }, `handshake-${subscriptionId}-${Date.now()}`);
     },

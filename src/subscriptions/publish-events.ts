@@ -1,12 +1,14 @@
 import type { Queryable } from '../store/db';
+import { hasEnded } from './subscription-end';
 import { topicOfKind } from './topics';
 
 /**
  * Records subscription events for a message, in the transaction that stores it: a 202 and its events commit
  * together, so no notification is lost and none is sent for a message that was not stored. Each matching
- * subscription gets the next event number (events-since-subscription-start).
+ * subscription gets the next event number (events-since-subscription-start); one whose end has passed gets none.
  */
 export interface PublishedMessage {
+  id: string;
   kind: string;
   patientCpr: string | undefined;
   taskId?: string | undefined;
@@ -20,31 +22,50 @@ export async function recordSubscriptionEvents(tx: Queryable, m: PublishedMessag
   if (!topic || !m.patientCpr) {
     return 0;
   }
+  const ownDelivery = (sor: string) => m.deliveries.find((d) => (d.recipientSystem ?? SOR) === SOR && d.recipientSor === sor)?.id;
   let recorded = 0;
-  for (const d of m.deliveries) {
-    if (topic.audience === 'addressee' && (d.recipientSystem ?? SOR) !== SOR) {
-      continue;
+  if (topic.audience === 'addressee') {
+    for (const d of m.deliveries) {
+      if ((d.recipientSystem ?? SOR) !== SOR) {
+        continue;
+      }
+      const focusId = topic.focusType === 'Task' ? (m.taskId ?? d.id) : d.id;
+      recorded += await record(tx, m, topic.url, d.recipientSor, topic.focusType, () => focusId);
     }
-    const focusId = topic.focusType === 'Task' ? (m.taskId ?? d.id) : d.id;
-    // Listed-practice topics: the practice the patient is listed with now (a patient who moved is no longer
-    // theirs); one statement, so a message with no subscribers costs one round trip.
-    const subscribers = await tx.query<{ id: string; events_since_start: string | number }>(
-      `UPDATE subscriptions SET events_since_start = events_since_start + 1, updated_at = now()
-        WHERE topic = $1 AND org_system = $2 AND org_value = COALESCE($3::text, (SELECT o.sor FROM patients p JOIN organizations o ON o.id = p.gp_organization_id WHERE p.cpr = $4)) AND status <> 'off' AND (patient_cpr IS NULL OR patient_cpr = $4)
-        RETURNING id, events_since_start`,
-      [topic.url, SOR, topic.audience === 'addressee' ? d.recipientSor : null, m.patientCpr],
-    );
-    for (const s of subscribers) {
-      await tx.query(
-        'INSERT INTO subscription_events (subscription_id, event_number, kind, patient_cpr, focus_type, focus_id) VALUES ($1, $2, $3, $4, $5, $6)',
-        [s.id, Number(s.events_since_start), m.kind, m.patientCpr, topic.focusType, focusId],
-      );
-      recorded += 1;
-    }
-    if (topic.audience === 'listed-practice') {
-      // One event per message for the listed practice, however many recipients it has.
-      break;
-    }
+    return recorded;
   }
-  return recorded;
+  // The patient's listed practice: one event per message, however many recipients it has. Its focus must be
+  // something that practice may read: its own delivery when it is an addressee; otherwise the message id,
+  // which GET /fhir/Bundle resolves to the listed practice's copy (consent-checked and audited there). Another
+  // addressee's delivery would be a 404 to it, and a full-resource payload built for someone else.
+  return record(tx, m, topic.url, null, topic.focusType, (practiceSor) => ownDelivery(practiceSor) ?? m.id);
+}
+
+async function record(tx: Queryable, m: PublishedMessage, topic: string, addresseeSor: string | null, focusType: string, focusFor: (practiceSor: string) => string): Promise<number> {
+  // Listed-practice topics: the practice the patient is listed with now (a patient who moved is no longer theirs).
+  const candidates = await tx.query<{ id: string; org_value: string; end: string | null }>(
+    `SELECT id, org_value, resource->>'end' AS end FROM subscriptions
+      WHERE topic = $1 AND org_system = $2 AND org_value = COALESCE($3::text, (SELECT o.sor FROM patients p JOIN organizations o ON o.id = p.gp_organization_id WHERE p.cpr = $4))
+        AND status <> 'off' AND (patient_cpr IS NULL OR patient_cpr = $4)`,
+    [topic, SOR, addresseeSor, m.patientCpr],
+  );
+  const now = new Date();
+  const live = candidates.filter((c) => !hasEnded(c.end, now));
+  if (live.length === 0) {
+    // A message with no subscribers costs this one round trip.
+    return 0;
+  }
+  const subscribers = await tx.query<{ id: string; org_value: string; events_since_start: string | number }>(
+    `UPDATE subscriptions SET events_since_start = events_since_start + 1, updated_at = now()
+      WHERE id = ANY($1::uuid[]) AND status <> 'off'
+      RETURNING id, org_value, events_since_start`,
+    [live.map((c) => c.id)],
+  );
+  for (const s of subscribers) {
+    await tx.query(
+      'INSERT INTO subscription_events (subscription_id, event_number, kind, patient_cpr, focus_type, focus_id) VALUES ($1, $2, $3, $4, $5, $6)',
+      [s.id, Number(s.events_since_start), m.kind, m.patientCpr, focusType, focusFor(s.org_value)],
+    );
+  }
+  return subscribers.length;
 }

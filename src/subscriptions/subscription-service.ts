@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Bundle, Subscription } from 'fhir/r4';
 import type { GatewayClient } from '../auth/clients';
+import type { DisclosureGuard } from '../consent/disclosure-guard';
 import { findOrganizationById, findPatientByCpr } from '../directory/directory';
 import { errors } from '../errors';
 import { BACKPORT, PAYLOAD_CONTENTS, type PayloadContent } from '../mappers/subscription/backport';
@@ -10,10 +11,12 @@ import { CANONICAL_BASE, SYSTEM } from '../mappers/systems';
 import { recordAudit } from '../audit/record-audit';
 import type { Db } from '../store/db';
 import { withDatabase } from '../store/unavailable';
+import { focusDocument } from './event-focus';
+import { focusDisclosure } from './focus-disclosure';
 import type { Notifier } from './notifier';
+import { hasEnded } from './subscription-end';
 import { eventsBetween, getSubscription, listSubscriptions, saveSubscription, setSubscriptionStatus, type SubscriptionRow } from './subscription-store';
-import { TOPICS } from './topics';
-import { isUuid } from '../store/uuid';
+import { TOPICS, topicOfKind } from './topics';
 
 /**
  * Subscriptions for GP systems: create (a handshake activates it), read, update (status requested
@@ -24,12 +27,18 @@ export interface SubscriptionDeps {
   db: Db;
   notifier: Notifier | undefined;
   baseUrl: string;
+  /** Decides the listed practice's copies (GET /fhir/Bundle); the notifier's when not given. */
+  guard?: DisclosureGuard | undefined;
 }
+
+const GATEWAY = { clientId: 'sektorbro', organization: { system: `${CANONICAL_BASE}/NamingSystem/gateway`, value: 'sektorbro' } };
+const TREATMENT = { system: SYSTEM.actReason, code: 'TREAT', display: 'treatment' };
 
 const MAX_EVENTS = 100;
 
 export async function createSubscription(deps: SubscriptionDeps, client: GatewayClient, body: unknown, id: string = randomUUID()): Promise<Subscription> {
-  const { spec, issues } = readSubscription(body, TOPICS.map((t) => t.url));
+  // Without a notifier nothing is ever posted; refuse plain http then, rather than store what could not be sent later.
+  const { spec, issues } = readSubscription(body, TOPICS.map((t) => t.url), { allowHttp: deps.notifier?.allowHttp ?? false, now: new Date() });
   if (!spec) {
     throw errors.invalid(...issues);
   }
@@ -72,11 +81,18 @@ export async function createSubscription(deps: SubscriptionDeps, client: Gateway
   return resource;
 }
 
-/** The subscription as the client may see it: its own organisation's, or any for an admin; else 404. */
+/**
+ * The subscription as the client may see it: its own organisation's, or any for an admin; else 404. One whose
+ * end has passed is off, even before the notifier's poller has noticed.
+ */
 export async function visibleSubscription(deps: SubscriptionDeps, client: GatewayClient, id: string): Promise<SubscriptionRow> {
   const found = await withDatabase(() => getSubscription(deps.db, id));
   if (!found || (client.role !== 'admin' && (found.org.system !== client.organization.system || found.org.value !== client.organization.value))) {
     throw errors.notFound(`Subscription/${id} not found`);
+  }
+  if (found.status !== 'off' && hasEnded(found.resource.end)) {
+    await withDatabase(() => setSubscriptionStatus(deps.db, found.id, 'off'));
+    return { ...found, status: 'off', error: null };
   }
   return found;
 }
@@ -115,8 +131,11 @@ export function statusBundle(deps: SubscriptionDeps, s: SubscriptionRow): Bundle
   };
 }
 
-/** $events: the events numbered eventsSinceNumber..eventsUntilNumber (at most 100), for a receiver catching up. */
-export async function eventsBundle(deps: SubscriptionDeps, s: SubscriptionRow, params: { since?: string | undefined; until?: string | undefined; content?: string | undefined }): Promise<Bundle> {
+/**
+ * $events: the events numbered eventsSinceNumber..eventsUntilNumber (at most 100), for a receiver catching up.
+ * Resources handed out are disclosed to the caller (the subscriber, or an admin), so the caller is audited.
+ */
+export async function eventsBundle(deps: SubscriptionDeps, client: GatewayClient, s: SubscriptionRow, params: { since?: string | undefined; until?: string | undefined; content?: string | undefined }): Promise<Bundle> {
   const number = (v: string | undefined, name: string, fallback: number) => {
     if (v === undefined) {
       return fallback;
@@ -148,12 +167,12 @@ export async function eventsBundle(deps: SubscriptionDeps, s: SubscriptionRow, p
             action: 'delivered',
             messageKind: 'subscription-notification',
             messageId: s.id,
-            sender: { clientId: 'sektorbro', organization: { system: `${CANONICAL_BASE}/NamingSystem/gateway`, value: 'sektorbro' } },
-            recipient: s.org,
-            purpose: { system: SYSTEM.actReason, code: 'TREAT', display: 'treatment' },
+            sender: GATEWAY,
+            recipient: client.organization,
+            purpose: TREATMENT,
             patientCpr: e.patientCpr ?? undefined,
             dataClasses: [`${e.kind} (full-resource)`],
-            reason: `$events, event ${e.eventNumber}`,
+            reason: `$events by ${client.id}, event ${e.eventNumber} of Subscription/${s.id}`,
           });
         }
       }),
@@ -169,41 +188,52 @@ export async function eventsBundle(deps: SubscriptionDeps, s: SubscriptionRow, p
 
 export async function subscriptionsOf(deps: SubscriptionDeps, client: GatewayClient): Promise<Bundle> {
   const rows = await withDatabase(() => listSubscriptions(deps.db, client.role === 'admin' ? undefined : client.organization));
-  return { resourceType: 'Bundle', type: 'searchset', total: rows.length, entry: rows.map((r) => ({ fullUrl: `${deps.baseUrl}/Subscription/${r.id}`, resource: asResource(r), search: { mode: 'match' as const } })) };
+  // Past its end is off, whether or not the notifier's poller has written that yet.
+  const current = rows.map((r) => (r.status !== 'off' && hasEnded(r.resource.end) ? { ...r, status: 'off' as const, error: null } : r));
+  return { resourceType: 'Bundle', type: 'searchset', total: current.length, entry: current.map((r) => ({ fullUrl: `${deps.baseUrl}/Subscription/${r.id}`, resource: asResource(r), search: { mode: 'match' as const } })) };
 }
 
 /**
- * A message Bundle as its recipient got it (the focus of a document or encounter notification), for a
- * practice fetching what an id-only notification named. Only the recipient (or an admin) sees it; the
- * read is written to the disclosure log like the delivery was.
+ * The Bundle an event's focus names, for a practice fetching what an id-only notification named: a delivery
+ * as its recipient got it, or, for the patient's listed practice that was not an addressee, its copy
+ * (event-focus.ts), which the disclosure guard must allow now. Anyone else (and a non-uuid) gets 404; an admin
+ * may read any. Every read is written to the disclosure log, a refused one too.
  */
 export async function readDeliveredBundle(deps: SubscriptionDeps, client: GatewayClient, id: string): Promise<Bundle> {
-  const rows = isUuid(id)
-    ? await withDatabase(() =>
-        deps.db.query<{ bundle: Bundle; recipient_system: string; recipient_sor: string; patient_cpr: string | null; kind: string; message_id: string }>(
-          'SELECT d.bundle, d.recipient_system, d.recipient_sor, m.patient_cpr, m.kind, m.id AS message_id FROM deliveries d JOIN messages m ON m.id = d.message_id WHERE d.id = $1',
-          [id],
-        ),
-      )
-    : [];
-  const found = rows[0];
-  if (!found || (client.role !== 'admin' && (found.recipient_system !== client.organization.system || found.recipient_sor !== client.organization.value))) {
+  const found = await withDatabase(() => focusDocument(deps.db, client.role === 'admin' ? undefined : client.organization, id));
+  if (!found) {
     throw errors.notFound(`Bundle/${id} not found`);
   }
-  await withDatabase(() =>
-    deps.db.transaction((tx) =>
-      recordAudit(tx, {
-        action: 'delivered',
-        messageKind: found.kind,
-        messageId: found.message_id,
-        sender: { clientId: 'sektorbro', organization: { system: `${CANONICAL_BASE}/NamingSystem/gateway`, value: 'sektorbro' } },
-        recipient: client.organization,
-        purpose: { system: SYSTEM.actReason, code: 'TREAT', display: 'treatment' },
-        patientCpr: found.patient_cpr ?? undefined,
-        dataClasses: [found.kind],
-        reason: `read by ${client.id} (GET /fhir/Bundle)`,
-      }),
-    ),
-  );
+  const audit = {
+    messageKind: found.kind,
+    messageId: found.messageId,
+    sender: GATEWAY,
+    recipient: client.organization,
+    purpose: TREATMENT,
+    patientCpr: found.patientCpr ?? undefined,
+    dataClasses: [found.kind],
+  };
+  const guard = deps.guard ?? deps.notifier?.guard;
+  if (found.copy && client.role !== 'admin') {
+    if (!guard || !found.patientCpr) {
+      throw errors.notFound(`Bundle/${id} not found`);
+    }
+    const cpr = found.patientCpr;
+    const decision = await withDatabase(() => guard.decide(deps.db, cpr, focusDisclosure(topicOfKind(found.kind), found.kind, client.organization)));
+    if (!decision.permit) {
+      await withDatabase(() =>
+        deps.db.transaction((tx) => recordAudit(tx, { ...audit, action: 'refused', consent: decision.consent, reason: `read by ${client.id} (GET /fhir/Bundle, listed practice's copy) refused: ${decision.reason}` })),
+      );
+      throw errors.forbidden(
+        decision.consent ? `id: the patient has denied this disclosure to ${client.organization.value}` : `id: ${decision.reason}`,
+        decision.consent ? 'consent-denied' : 'consent-missing',
+      );
+    }
+    await withDatabase(() =>
+      deps.db.transaction((tx) => recordAudit(tx, { ...audit, action: 'delivered', consent: decision.consent, reason: `read by ${client.id} (GET /fhir/Bundle, listed practice's copy)` })),
+    );
+    return found.bundle;
+  }
+  await withDatabase(() => deps.db.transaction((tx) => recordAudit(tx, { ...audit, action: 'delivered', reason: `read by ${client.id} (GET /fhir/Bundle)` })));
   return found.bundle;
 }

@@ -1,3 +1,5 @@
+import type { Basic } from 'fhir/r4';
+import { topicAsBasic } from '../mappers/subscription/topic-basic';
 import { CANONICAL_BASE } from '../mappers/systems';
 
 /**
@@ -56,7 +58,21 @@ export function topicByUrl(url: string): Topic | undefined {
   return TOPICS.find((t) => t.url === url);
 }
 
-/** The topics as R5 SubscriptionTopic resources (R4 has no such resource type; the backport publishes them like this). */
+/** What every topic can be filtered by (subscription-request.ts reads these filters). */
+const FILTERS = [
+  { description: 'The patient, by CPR (Patient?identifier=urn:oid:1.2.208.176.1.2|<cpr>)', resource: 'Patient', filterParameter: 'identifier' },
+  { description: 'All patients listed with the practice (Patient?general-practitioner=urn:oid:1.2.208.176.1.1|<SOR>); the default', resource: 'Patient', filterParameter: 'general-practitioner' },
+] as const;
+
+/** The topics as R4 resources: Basic-wrapped, as the backport IG recommends for R4 (GET /fhir/Basic?code=SubscriptionTopic). */
+export function topicBasics(): Basic[] {
+  return TOPICS.map((t) => topicAsBasic({ ...t, filters: FILTERS }));
+}
+
+/**
+ * The topics as R5 SubscriptionTopic resources, for R4B and R5 clients that ask GET /fhir/SubscriptionTopic.
+ * An R4 parser rejects this resource type; R4 clients read topicBasics().
+ */
 export function subscriptionTopicResources(): Array<Record<string, unknown>> {
   return TOPICS.map((t) => ({
     resourceType: 'SubscriptionTopic',
@@ -65,11 +81,8 @@ export function subscriptionTopicResources(): Array<Record<string, unknown>> {
     title: t.title,
     status: 'active',
     description: t.description,
-    resourceTrigger: [{ description: t.description, resource: t.focusType === 'Task' ? 'Task' : 'Bundle', supportedInteraction: ['create'] }],
-    canFilterBy: [
-      { description: 'The patient, by CPR (Patient?identifier=urn:oid:1.2.208.176.1.2|<cpr>)', resource: 'Patient', filterParameter: 'identifier' },
-      { description: 'All patients listed with the practice (Patient?general-practitioner=urn:oid:1.2.208.176.1.1|<SOR>); the default', resource: 'Patient', filterParameter: 'general-practitioner' },
-    ],
+    resourceTrigger: [{ description: t.description, resource: t.focusType, supportedInteraction: ['create'] }],
+    canFilterBy: FILTERS.map((f) => ({ ...f })),
     notificationShape: [{ resource: t.focusType }],
   }));
 }

@@ -1,10 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Bundle, Parameters, Subscription } from 'fhir/r4';
+import type { AuditEvent, Basic, Bundle, CapabilityStatement, Parameters, Subscription } from 'fhir/r4';
 import { startMessageReceiver, type MessageReceiver, type ReceivedMessage } from '../../scripts/fhir-message-receiver';
+import { DEMO_CLIENTS } from '../../src/auth/clients';
+import { loadConfig } from '../../src/config';
 import { BACKPORT } from '../../src/mappers/subscription/backport';
 import { SYSTEM } from '../../src/mappers/systems';
 import { TOPICS } from '../../src/subscriptions/topics';
+import { getDefaultValidator } from '../../src/validation';
 import { consentFor, dataClasses, purposes } from '../helpers/consents';
 import { GP_SOR, JOBCENTRE_MUNICIPALITY, OTHER_GP_SOR, PATIENT_CPR, directoryBundle } from '../helpers/directory-fixture';
 import { nativeLetter } from '../helpers/fixtures';
@@ -13,7 +16,8 @@ import { KEY, eventually, startTestGateway, type TestGateway } from '../helpers/
 /**
  * GP subscriptions end to end with a real loopback rest-hook: handshake, notifications in order, gap detection
  * and catch-up with $status/$events after the receiver was down, authorisation to listed patients only, events
- * that stop when a patient moves, and consent limiting full-resource payloads.
+ * that stop when a patient moves, consent limiting full-resource payloads, foci the subscriber may read (its
+ * own delivery, or the listed practice's copy), https-only rest-hooks, topics as R4 Basic, and Subscription.end.
  */
 const [DOCUMENTS, ENCOUNTERS, STATUS_REPORTS] = TOPICS.map((t) => t.url) as [string, string, string];
 
@@ -101,9 +105,31 @@ describe('GP subscriptions', () => {
     await hook.close();
   });
 
-  it('publishes its topics', async () => {
-    const res = await as(KEY.gp).get('/fhir/SubscriptionTopic');
-    expect(res.body.entry.map((e: { resource: { url: string } }) => e.resource.url)).toEqual([DOCUMENTS, ENCOUNTERS, STATUS_REPORTS]);
+  it('publishes its topics as R4 Basic resources (and as SubscriptionTopic for R4B/R5 clients)', async () => {
+    const urlOf = (b: Basic) => b.extension?.find((e) => e.url === 'http://hl7.org/fhir/5.0/StructureDefinition/extension-SubscriptionTopic.url')?.valueUri;
+    for (const code of ['SubscriptionTopic', 'http://hl7.org/fhir/fhir-types|SubscriptionTopic']) {
+      const res = await as(KEY.gp).get(`/fhir/Basic?code=${encodeURIComponent(code)}`);
+      expect(res.status).toBe(200);
+      const found = res.body as Bundle<Basic>;
+      expect(found.entry?.map((e) => e.resource?.resourceType)).toEqual(['Basic', 'Basic', 'Basic']);
+      expect(found.entry?.map((e) => urlOf(e.resource as Basic))).toEqual([DOCUMENTS, ENCOUNTERS, STATUS_REPORTS]);
+      expect(found.entry?.[0]?.resource?.code.coding).toEqual([{ system: 'http://hl7.org/fhir/fhir-types', code: 'SubscriptionTopic' }]);
+      // What an R4 parser takes: base R4 validation finds no errors in the whole answer.
+      expect(getDefaultValidator().validate(found).filter((i) => i.severity === 'error' || i.severity === 'fatal')).toEqual([]);
+      const one = await as(KEY.gp).get(new URL(found.entry?.[0]?.fullUrl ?? '').pathname);
+      expect(one.status).toBe(200);
+      expect(urlOf(one.body as Basic)).toBe(DOCUMENTS);
+    }
+    expect((await as(KEY.gp).get('/fhir/Basic?code=Observation')).body.total).toBe(0);
+    const twice = await as(KEY.gp).get('/fhir/Basic?code=SubscriptionTopic&code=SubscriptionTopic');
+    expect(twice.status).toBe(400);
+    expect(twice.body.issue[0].expression).toEqual(['code']);
+    expect((await as(KEY.gp).get('/fhir/Basic/no-such-topic')).status).toBe(404);
+    const metadata = (await t.http.get('/fhir/metadata')).body as CapabilityStatement;
+    expect(metadata.rest?.[0]?.resource?.find((r) => r.type === 'Basic')?.searchParam?.map((p) => p.name)).toEqual(['code']);
+
+    const r5 = await as(KEY.gp).get('/fhir/SubscriptionTopic');
+    expect(r5.body.entry.map((e: { resource: { url: string } }) => e.resource.url)).toEqual([DOCUMENTS, ENCOUNTERS, STATUS_REPORTS]);
   });
 
   it('handshakes, then notifies every new document about a listed patient in order, with the events counted', async () => {
@@ -213,5 +239,114 @@ describe('GP subscriptions', () => {
     const event = await arrived(() => notifications(id).find((n) => n.type === 'event-notification'), 'status-report event');
     expect(event.events[0]?.focus).toMatch(new RegExp(`/fhir/Task/${request.body.id as string}$`));
     await arrived(() => notifications(id).find((n) => n.type === 'heartbeat'), 'heartbeat');
+  });
+
+  it("points a listed practice that was not the addressee at its own copy, not at another recipient's delivery; consent-checked and audited", async () => {
+    const cpr = await newPatient();
+    const filter = `Patient?identifier=${SYSTEM.cpr}|${cpr}`;
+    const idOnly = await subscribe(subscription(DOCUMENTS, `${hook.url}/hook-copy-id`, { filter }));
+    const full = await subscribe(subscription(DOCUMENTS, `${hook.url}/hook-copy-full`, { filter, content: 'full-resource' }));
+    const body = nativeLetter();
+    (body.patient as { cpr: string }).cpr = cpr;
+    const sent = await as(KEY.hospital).post('/discharge-letters', { ...body, recipient: { sor: OTHER_GP_SOR } }, 'application/json');
+    expect(sent.status).toBe(202);
+    const tracking = await as(KEY.admin).get(`/messages/${sent.body.id as string}`);
+    const othersDelivery = tracking.body.deliveries[0].id as string;
+    expect(tracking.body.deliveries[0].recipient.sor).toBe(OTHER_GP_SOR);
+
+    const event = await arrived(() => notifications(idOnly).find((n) => n.type === 'event-notification'), 'id-only event');
+    const focusId = event.events[0]?.focus?.split('/').pop() ?? '';
+    expect(focusId).not.toBe(othersDelivery);
+    const fetched = await as(KEY.gp).get(`/fhir/Bundle/${focusId}`);
+    expect(fetched.status).toBe(200);
+    const copy = fetched.body as Bundle;
+    expect(copy.entry?.map((e) => e.resource?.resourceType)).toContain('Composition');
+    expect(copy.entry?.map((e) => e.resource?.resourceType)).not.toContain('MessageHeader');
+    expect(JSON.stringify(copy)).not.toContain(OTHER_GP_SOR);
+    expect((await as(KEY.gp).get(`/fhir/Bundle/${othersDelivery}`)).status).toBe(404);
+    expect((await as(KEY.hospital).get(`/fhir/Bundle/${focusId}`)).status).toBe(404);
+
+    // Full-resource: the same copy, never the Bundle built for the other recipient.
+    const fullEvent = await arrived(() => notifications(full).find((n) => n.type === 'event-notification'), 'full-resource event');
+    const payload = fullEvent.bundle.entry?.[1]?.resource as Bundle;
+    expect(payload.resourceType).toBe('Bundle');
+    expect(payload.id).not.toBe(othersDelivery);
+    expect(payload.entry?.map((e) => e.resource?.resourceType)).not.toContain('MessageHeader');
+    expect(JSON.stringify(payload)).not.toContain(OTHER_GP_SOR);
+
+    // The read is a disclosure to the practice, in the patient's log.
+    const reads = await t.db.query<{ resource: AuditEvent }>("SELECT resource FROM audit_events WHERE patient_cpr = $1 AND resource->>'outcomeDesc' LIKE 'read by%'", [cpr]);
+    expect(reads).toHaveLength(1);
+    expect(reads[0]?.resource.outcome).toBe('0');
+    expect(reads[0]?.resource.agent.find((a) => !a.requestor)?.who?.identifier).toEqual({ system: SYSTEM.sor, value: GP_SOR });
+
+    // Once the patient objects, the copy is refused (403 naming the id) and the refusal logged.
+    await as(KEY.admin).post('/fhir/Consent', consentFor('deny', { system: SYSTEM.sor, value: GP_SOR }, { class: dataClasses('discharge-letter') }, cpr)).expect(201);
+    const refused = await as(KEY.gp).get(`/fhir/Bundle/${focusId}`);
+    expect(refused.status).toBe(403);
+    expect(refused.body.resourceType).toBe('OperationOutcome');
+    expect(refused.body.issue[0].diagnostics).toMatch(/^id: /);
+    const refusals = await t.db.query("SELECT resource FROM audit_events WHERE patient_cpr = $1 AND action = 'refused'", [cpr]);
+    expect(refusals).toHaveLength(1);
+  });
+
+  it('audits resources $events hands out as disclosed to the caller, an admin included', async () => {
+    const cpr = await newPatient();
+    const id = await subscribe(subscription(DOCUMENTS, `${hook.url}/hook-events-admin`, { filter: `Patient?identifier=${SYSTEM.cpr}|${cpr}`, content: 'full-resource' }));
+    await letter(cpr).expect(202);
+    await arrived(() => notifications(id).find((n) => n.type === 'event-notification'), 'the event');
+    const res = await as(KEY.admin).get(`/fhir/Subscription/${id}/$events`);
+    expect(res.status).toBe(200);
+    expect((res.body as Bundle).entry?.[1]?.resource?.resourceType).toBe('Bundle');
+    const rows = await t.db.query<{ resource: AuditEvent }>("SELECT resource FROM audit_events WHERE patient_cpr = $1 AND resource->>'outcomeDesc' LIKE '$events%'", [cpr]);
+    expect(rows).toHaveLength(1);
+    const admin = DEMO_CLIENTS.find((c) => c.role === 'admin');
+    expect(rows[0]?.resource.agent.find((a) => !a.requestor)?.who?.identifier).toEqual(admin?.organization);
+    expect(rows[0]?.resource.outcomeDesc).toContain(admin?.id);
+  });
+
+  it('takes rest-hooks over https only, unless plain http is allowed (by default outside production); refuses headers the gateway sets', async () => {
+    expect(loadConfig({}).subscriptions.allowHttp).toBe(true);
+    expect(loadConfig({ NODE_ENV: 'production' }).subscriptions.allowHttp).toBe(false);
+    expect(loadConfig({ NODE_ENV: 'production', SUBSCRIPTION_ALLOW_HTTP: 'true' }).subscriptions.allowHttp).toBe(true);
+    const strict = await startTestGateway({ env: { SUBSCRIPTION_ALLOW_HTTP: 'false', SUBSCRIPTION_ATTEMPTS: '1' } });
+    try {
+      const post = (body: Subscription) => strict.http.post('/fhir/Subscription').set('Authorization', `Bearer ${KEY.gp}`).set('Content-Type', 'application/fhir+json').send(JSON.stringify(body));
+      const plain = await post(subscription(DOCUMENTS, `${hook.url}/hook-plain`));
+      expect(plain.status).toBe(400);
+      expect(plain.body.resourceType).toBe('OperationOutcome');
+      expect(plain.body.issue.map((i: { expression: string[] }) => i.expression[0])).toEqual(['Subscription.channel.endpoint']);
+      expect((await post(subscription(DOCUMENTS, 'https://127.0.0.1:1/hook'))).status).toBe(201);
+    } finally {
+      await strict.close();
+    }
+    const base = subscription(DOCUMENTS, hook.url);
+    for (const header of ['Content-Type: text/plain', 'Host: elsewhere.example', 'Content-Length: 0']) {
+      const res = await as(KEY.gp).post('/fhir/Subscription', { ...base, channel: { ...base.channel, header: [header] } });
+      expect(res.status).toBe(400);
+      expect(res.body.issue.map((i: { expression: string[] }) => i.expression[0])).toEqual(['Subscription.channel.header']);
+    }
+  });
+
+  it('refuses a Subscription.end that has already passed (400 naming it)', async () => {
+    const past = await as(KEY.gp).post('/fhir/Subscription', { ...subscription(DOCUMENTS, hook.url), end: '2020-01-01T00:00:00Z' });
+    expect(past.status).toBe(400);
+    expect(past.body.issue.map((i: { expression: string[] }) => i.expression[0])).toEqual(['Subscription.end']);
+  });
+
+  it('stops a subscription whose end has passed: no events, no notifications, status off', async () => {
+    const cpr = await newPatient();
+    const filter = `Patient?identifier=${SYSTEM.cpr}|${cpr}`;
+    const end = new Date(Date.now() + 2500).toISOString();
+    const id = await subscribe({ ...subscription(DOCUMENTS, `${hook.url}/hook-end`, { filter }), end });
+    await new Promise((r) => setTimeout(r, Date.parse(end) - Date.now() + 100));
+    await letter(cpr).expect(202);
+    await new Promise((r) => setTimeout(r, 800));
+    expect(notifications(id).filter((n) => n.type === 'event-notification')).toHaveLength(0);
+    const status = (await as(KEY.gp).get(`/fhir/Subscription/${id}/$status`)).body as Bundle;
+    const parameters = (status.entry?.[0]?.resource as Parameters).parameter ?? [];
+    expect(parameters.find((p) => p.name === 'status')?.valueCode).toBe('off');
+    expect(parameters.find((p) => p.name === 'events-since-subscription-start')?.valueString).toBe('0');
+    expect((await as(KEY.gp).get(`/fhir/Subscription/${id}`)).body.status).toBe('off');
   });
 });
