@@ -76,6 +76,25 @@ describe('openapi.yaml request examples', () => {
     return copy;
   };
 
+  /**
+   * The FHIR certificate example describes a sick leave that ended the day before 2026-11-28, so it cannot
+   * overlap the native example's period (today onwards): every date in it moves by the days since then.
+   */
+  const WRITTEN = Date.parse('2026-11-28T00:00:00Z');
+  const shiftDates = (value: unknown, days: number): unknown => {
+    if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}/.test(value)) {
+      const moved = new Date(Date.parse(value) + days * 24 * 3600 * 1000).toISOString();
+      return value.length === 10 ? moved.slice(0, 10) : moved;
+    }
+    if (Array.isArray(value)) {
+      return value.map((v) => shiftDates(v, days));
+    }
+    if (value && typeof value === 'object') {
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, shiftDates(v, days)]));
+    }
+    return value;
+  };
+
   afterAll(async () => {
     await close();
   });
@@ -93,6 +112,9 @@ describe('openapi.yaml request examples', () => {
   it.each(examples.map((e) => [`${e.method} ${e.path} ${e.contentType} ${e.name}`, e] as const))('accepts %s', async (_label, example) => {
     let path = example.path;
     let body = withFutureDeadline(example.value);
+    if (path === '/sick-leave-certificates' && example.contentType === 'application/fhir+json') {
+      body = shiftDates(example.value, Math.floor((Date.now() - WRITTEN) / (24 * 3600 * 1000)));
+    }
     if (path.startsWith('/status-report-requests/{id}')) {
       path = path.replace('{id}', await statusReport(path.endsWith('/follow-up')));
     }

@@ -116,6 +116,10 @@ describe('openapi.yaml request examples', () => {
       const codes = composition.type.coding?.filter((c) => c.system === SYSTEM.loinc).map((c) => c.code);
       expect(codes?.some((c) => (DISCHARGE_SUMMARY_LOINC as readonly (string | undefined)[]).includes(c))).toBe(true);
     },
+    '/sick-leave-certificates': (b) => {
+      expect(b.type).toBe('document');
+      expect(b.entry?.[0]?.resource?.resourceType).toBe('Composition');
+    },
     '/send-to-own-gp': (b) => {
       expect(b.type).toBe('document');
       expect(b.entry?.[0]?.resource?.resourceType).toBe('Composition');
