@@ -14,7 +14,7 @@ import { asFhirIssue, certificateFromDocument } from '../mappers/sick-leave/from
 import type { NativeSickLeaveCertificate } from '../mappers/sick-leave/types';
 import { SYSTEM } from '../mappers/systems';
 import type { Logger } from '../observability/logger';
-import type { Db, Queryable } from '../store/db';
+import { isUniqueViolation, type Db, type Queryable } from '../store/db';
 import { withDatabase } from '../store/unavailable';
 import type { FhirValidator } from '../validation/fhir-validator';
 import { assertValidBody } from '../validation/request-schemas';
@@ -92,13 +92,20 @@ export async function submitCertificate(deps: CertificateDeps, client: GatewayCl
 
 async function accept(deps: CertificateDeps, client: GatewayClient, request: SubmitRequest): Promise<{ answer: CertificateAnswer; replayed: boolean }> {
   const requestHash = createHash('sha256').update(`sick-leave\n${JSON.stringify(request.body)}`).digest('hex');
-  if (request.idempotencyKey) {
+  const replay = async (): Promise<{ answer: CertificateAnswer; replayed: boolean } | undefined> => {
     const earlier = await withDatabase(() => findCertificateByIdempotencyKey(deps.db, client.id, request.idempotencyKey ?? ''));
+    if (!earlier) {
+      return undefined;
+    }
+    if (earlier.requestHash !== requestHash) {
+      throw errors.conflict(`Idempotency-Key "${request.idempotencyKey}" was already used with a different body (certificate ${earlier.id})`, 'idempotency-key-reused');
+    }
+    return { answer: await describe(deps.db, earlier.id), replayed: true };
+  };
+  if (request.idempotencyKey) {
+    const earlier = await replay();
     if (earlier) {
-      if (earlier.requestHash !== requestHash) {
-        throw errors.conflict(`Idempotency-Key "${request.idempotencyKey}" was already used with a different body (certificate ${earlier.id})`, 'idempotency-key-reused');
-      }
-      return { answer: await describe(deps.db, earlier.id), replayed: true };
+      return earlier;
     }
   }
   const certificate = parse(deps, request);
@@ -166,7 +173,9 @@ async function accept(deps: CertificateDeps, client: GatewayClient, request: Sub
 
   const id = randomUUID();
   const sender: Party = { system: SYSTEM.sor, value: client.organization.value, name: certificate.issuedBy.organization.name ?? null };
-  const messages = await withDatabase(() =>
+  let messages: CertificateAnswer['messages'];
+  try {
+    messages = await withDatabase(() =>
     deps.db.transaction(async (tx) => {
       if (certificate.replaces) {
         const current = await getCertificate(tx, certificate.replaces, { forUpdate: true });
@@ -199,7 +208,15 @@ async function accept(deps: CertificateDeps, client: GatewayClient, request: Sub
       }
       return sent;
     }),
-  );
+    );
+  } catch (e) {
+    // Two submissions with one Idempotency-Key raced: the later one answers like a replay.
+    const earlier = request.idempotencyKey && isUniqueViolation(e) ? await replay() : undefined;
+    if (earlier) {
+      return earlier;
+    }
+    throw e;
+  }
   deps.onAccepted();
   deps.logger.info({ certificateId: id, client: client.id, recipients: messages.length }, 'sick-leave certificate accepted');
   return { answer: { id, status: 'current', messages, outcome: outcome(warnings) }, replayed: false };

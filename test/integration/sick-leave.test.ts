@@ -174,6 +174,25 @@ describe('sick-leave certificates', () => {
     expect(header(toEmployer).eventCoding?.code).toBe('sick-leave-certificate');
   });
 
+  it('makes one certificate of four sent at once with one Idempotency-Key, and answers all four with it', async () => {
+    const cpr = await patient({ jobcentre: [] });
+    const key = `race-${cpr}`;
+    // A listening server and fetch, so the four really are in flight together (PostgreSQL lets them race).
+    const server = t.gateway.app.listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    const { port } = server.address() as { port: number };
+    const body = JSON.stringify(certificate(cpr));
+    const answers = await Promise.all(
+      [1, 2, 3, 4].map(async () => {
+        const res = await fetch(`http://127.0.0.1:${port}/sick-leave-certificates`, { method: 'POST', headers: { authorization: `Bearer ${KEY.gp}`, 'content-type': 'application/json', 'idempotency-key': key }, body });
+        return { status: res.status, body: (await res.json()) as { id: string } };
+      }),
+    ).finally(() => server.close());
+    expect(answers.map((a) => a.status).sort()).toEqual([202, 202, 202, 202]);
+    expect(new Set(answers.map((a) => a.body.id)).size).toBe(1);
+    expect(await t.db.query('SELECT id FROM certificates WHERE patient_cpr = $1', [cpr])).toHaveLength(1);
+  });
+
   it('includes the ICD-10 diagnosis for the jobcentre only where the consent covers it', async () => {
     const cpr = await patient({ jobcentre: ['diagnosis'] });
     const res = await as(KEY.gp).post('/sick-leave-certificates', certificate(cpr));
