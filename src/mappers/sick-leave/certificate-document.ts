@@ -138,7 +138,7 @@ export function buildCertificateDocument(c: NativeSickLeaveCertificate, view: Ce
     ...(withheld.length
       ? [{ title: 'Udeladt efter samtykke (withheld under consent)', code: code('withheld', 'Udeladt'), text: narrativeList('Efter patientens samtykke er følgende udeladt (withheld under the patient\'s consent):', withheld) }]
       : []),
-    ...(withdrawal ? [withdrawalSection(withdrawal, view.audience)] : []),
+    ...(withdrawal ? [withdrawalSection(withdrawal, view.audience, view.disclose.includes('diagnosis') ? [] : diagnosisTerms)] : []),
   ];
   const title = employer ? 'Erklæring til arbejdsgiver om sygefravær (certificate for the employer)' : 'Sygemelding (sick-leave certificate)';
   const composition = entry<Composition>({
@@ -180,9 +180,10 @@ export function buildCertificateDocument(c: NativeSickLeaveCertificate, view: Ce
 /**
  * What a withdrawal notice says. The physician's reason for a cancellation is free text that may name the
  * illness, and the diagnosis-blanking filter only catches the coded terms, so the employer is told only
- * that the certificate was cancelled; the jobcentre reads the reason.
+ * that the certificate was cancelled; the jobcentre reads the reason, with the diagnosis's code and name
+ * blanked out where its consent does not cover the diagnosis (`blank`).
  */
-function withdrawalSection(w: Withdrawal, audience: Audience): CompositionSection {
+function withdrawalSection(w: Withdrawal, audience: Audience, blank: readonly string[]): CompositionSection {
   if (w.because === 'replaced') {
     return {
       title: 'Trukket tilbage (withdrawn)',
@@ -194,6 +195,6 @@ function withdrawalSection(w: Withdrawal, audience: Audience): CompositionSectio
   return {
     title: 'Annulleret (cancelled)',
     code: code('cancelled', 'Annulleret'),
-    text: audience === 'employer' ? narrative(cancelled) : narrative(cancelled, `Begrundelse (reason): ${w.reason}`),
+    text: audience === 'employer' ? narrative(cancelled) : narrative(cancelled, `Begrundelse (reason): ${blank.reduce((t, term) => t.split(term).join('[udeladt]'), w.reason)}`),
   };
 }

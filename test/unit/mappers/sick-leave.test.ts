@@ -140,6 +140,15 @@ describe('buildCertificateDocument', () => {
       expect(types(doc)).not.toContain('Condition');
     });
 
+    it("blanks the diagnosis's code and name in the reason unless the jobcentre's consent covers the diagnosis", () => {
+      const naming = 'Udstedt ved en fejl; F32.1 er forkert.';
+      const withheld = JSON.stringify(build(view({ audience: 'jobcentre', status: 'entered-in-error', withdrawal: { because: 'cancelled', reason: naming } })).entries);
+      expect(withheld).not.toContain('F32.1');
+      expect(withheld).toContain('Udstedt ved en fejl; [udeladt] er forkert.');
+      const covered = JSON.stringify(build(view({ audience: 'jobcentre', disclose: ['diagnosis'], status: 'entered-in-error', withdrawal: { because: 'cancelled', reason: naming } })).entries);
+      expect(covered).toContain('F32.1 er forkert');
+    });
+
     it('tells the employer only that the certificate was cancelled: no reason, no free text', () => {
       const doc = build(view({ audience: 'employer', status: 'entered-in-error', withdrawal: { because: 'cancelled', reason } }));
       const text = JSON.stringify(doc.entries);
