@@ -20,7 +20,8 @@ import type { NativeClinicalDocument, NativeDischargeLetter } from '../mappers/n
 import { DISCHARGE_SUMMARY_LOINC, SYSTEM } from '../mappers/systems';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
-import { isUniqueViolation, type Db } from '../store/db';
+import type { Db } from '../store/db';
+import { storeOrReplay } from '../store/store-or-replay';
 import { findByIdempotencyKey, insertMessage, type AcceptedResponse } from '../store/messages';
 import type { FhirValidator } from '../validation/fhir-validator';
 import { assertValidBody } from '../validation/request-schemas';
@@ -175,9 +176,11 @@ export async function submitDocument(deps: IntakeDeps, request: SubmitRequest): 
   }
 
   const response: AcceptedResponse = { id: messageId, status: 'accepted', outcome: outcome(warnings) };
-  const stored = await withDatabase(async () => {
-    try {
-      await deps.db.transaction((tx) =>
+  const stored = await storeOrReplay(
+    Boolean(req.idempotencyKey),
+    () =>
+      withDatabase(() =>
+        deps.db.transaction((tx) =>
         insertMessage(tx, {
           id: messageId,
           kind: req.kind,
@@ -200,18 +203,12 @@ export async function submitDocument(deps: IntakeDeps, request: SubmitRequest): 
             },
           ],
         }),
-      );
-      return undefined;
-    } catch (e) {
-      // Two requests with one Idempotency-Key raced: the loser answers like a replay.
-      if (req.idempotencyKey && isUniqueViolation(e)) {
-        return replay(deps, req, requestHash);
-      }
-      throw e;
-    }
-  });
-  if (stored) {
-    return stored;
+        ),
+      ),
+    () => replay(deps, req, requestHash),
+  );
+  if ('replayed' in stored) {
+    return stored.replayed;
   }
   deps.metrics.intake.inc({ kind: req.kind, outcome: 'accepted' });
   deps.logger.info({ messageId, kind: req.kind, client: req.client.id, warnings: warnings.length }, 'message accepted');

@@ -14,7 +14,8 @@ import { asFhirIssue, certificateFromDocument } from '../mappers/sick-leave/from
 import type { NativeSickLeaveCertificate } from '../mappers/sick-leave/types';
 import { SYSTEM } from '../mappers/systems';
 import type { Logger } from '../observability/logger';
-import { isUniqueViolation, type Db, type Queryable } from '../store/db';
+import type { Db, Queryable } from '../store/db';
+import { storeOrReplay } from '../store/store-or-replay';
 import { withDatabase } from '../store/unavailable';
 import type { FhirValidator } from '../validation/fhir-validator';
 import { assertValidBody } from '../validation/request-schemas';
@@ -173,9 +174,8 @@ async function accept(deps: CertificateDeps, client: GatewayClient, request: Sub
 
   const id = randomUUID();
   const sender: Party = { system: SYSTEM.sor, value: client.organization.value, name: certificate.issuedBy.organization.name ?? null };
-  let messages: CertificateAnswer['messages'];
-  try {
-    messages = await withDatabase(() =>
+  const result = await storeOrReplay(Boolean(request.idempotencyKey), () =>
+    withDatabase(() =>
     deps.db.transaction(async (tx) => {
       if (certificate.replaces) {
         const current = await getCertificate(tx, certificate.replaces, { forUpdate: true });
@@ -208,15 +208,13 @@ async function accept(deps: CertificateDeps, client: GatewayClient, request: Sub
       }
       return sent;
     }),
-    );
-  } catch (e) {
-    // Two submissions with one Idempotency-Key raced: the later one answers like a replay.
-    const earlier = request.idempotencyKey && isUniqueViolation(e) ? await replay() : undefined;
-    if (earlier) {
-      return earlier;
-    }
-    throw e;
+    ),
+    replay,
+  );
+  if ('replayed' in result) {
+    return result.replayed;
   }
+  const messages = result.stored;
   deps.onAccepted();
   deps.logger.info({ certificateId: id, client: client.id, recipients: messages.length }, 'sick-leave certificate accepted');
   return { answer: { id, status: 'current', messages, outcome: outcome(warnings) }, replayed: false };

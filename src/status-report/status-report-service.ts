@@ -23,7 +23,7 @@ import { withDatabase } from '../store/unavailable';
 import type { FhirValidator } from '../validation/fhir-validator';
 import { assertValidBody } from '../validation/request-schemas';
 import type { ReminderScheduler } from './reminders';
-import { isUniqueViolation } from '../store/db';
+import { storeOrReplay } from '../store/store-or-replay';
 import { isUuid } from '../store/uuid';
 import {
   addTaskEvent,
@@ -145,9 +145,8 @@ export async function requestStatusReport(
   };
   const original = request.partOf ? { task: request.partOf, response: request.partOf.response } : undefined;
   const reminders = reminderPlan(deps, task, ctx.now);
-  let messageId: string;
-  try {
-    messageId = await withDatabase(() =>
+  const result = await storeOrReplay(Boolean(request.idempotencyKey), () =>
+    withDatabase(() =>
     deps.db.transaction(async (tx) => {
       await insertTask(tx, task, { idempotencyKey: request.idempotencyKey, requestHash });
       await addTaskEvent(tx, task.id, { event: request.partOf ? 'follow-up-requested' : 'requested', status: 'requested', actor: client.id, note: request.partOf ? `follow-up to Task/${request.partOf.id}` : undefined });
@@ -163,15 +162,13 @@ export async function requestStatusReport(
         disclosure: { purpose: draft.purpose, dataClasses: ['status-report-request'] },
       });
     }),
-    );
-  } catch (e) {
-    // Two requests with one Idempotency-Key raced: the loser answers like a replay.
-    const earlier = request.idempotencyKey && isUniqueViolation(e) ? await replay() : undefined;
-    if (earlier) {
-      return earlier;
-    }
-    throw e;
+    ),
+    replay,
+  );
+  if ('replayed' in result) {
+    return result.replayed;
   }
+  const messageId = result.stored;
   deps.onAccepted();
   await scheduleJobs(deps, task.id, reminders);
   deps.logger.info({ taskId: task.id, messageId, client: client.id, questionSet: task.questionSet }, 'status-report request accepted');

@@ -92,3 +92,23 @@ export async function startGatewayWithGp(options: Parameters<typeof startTestGat
     },
   };
 }
+
+/**
+ * Sends the same request n times at once over a listening loopback server (supertest starts them one after
+ * another), so they really race: how PostgreSQL sees concurrent clients.
+ */
+export async function postAtOnce(gateway: Gateway, n: number, path: string, headers: Record<string, string>, body: string): Promise<Array<{ status: number; body: { id: string } }>> {
+  const server = gateway.app.listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  const { port } = server.address() as { port: number };
+  try {
+    return await Promise.all(
+      Array.from({ length: n }, async () => {
+        const res = await fetch(`http://127.0.0.1:${port}${path}`, { method: 'POST', headers, body });
+        return { status: res.status, body: (await res.json()) as { id: string } };
+      }),
+    );
+  } finally {
+    server.close();
+  }
+}

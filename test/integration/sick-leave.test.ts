@@ -13,7 +13,7 @@ import { getDefaultValidator } from '../../src/validation';
 import { consentFor, dataClasses, purposes } from '../helpers/consents';
 import { EMPLOYER_CVR, GP_SOR, JOBCENTRE_MUNICIPALITY, OTHER_GP_SOR, directoryBundle, municipalityAddress } from '../helpers/directory-fixture';
 import { testContext } from '../helpers/mapping-context';
-import { KEY, eventually, startTestGateway, type TestGateway } from '../helpers/test-gateway';
+import { KEY, eventually, postAtOnce, startTestGateway, type TestGateway } from '../helpers/test-gateway';
 
 /**
  * Sick-leave certificates end to end with real loopback endpoints for the jobcentre and the employer: each
@@ -177,17 +177,7 @@ describe('sick-leave certificates', () => {
   it('makes one certificate of four sent at once with one Idempotency-Key, and answers all four with it', async () => {
     const cpr = await patient({ jobcentre: [] });
     const key = `race-${cpr}`;
-    // A listening server and fetch, so the four really are in flight together (PostgreSQL lets them race).
-    const server = t.gateway.app.listen(0, '127.0.0.1');
-    await new Promise((r) => server.once('listening', r));
-    const { port } = server.address() as { port: number };
-    const body = JSON.stringify(certificate(cpr));
-    const answers = await Promise.all(
-      [1, 2, 3, 4].map(async () => {
-        const res = await fetch(`http://127.0.0.1:${port}/sick-leave-certificates`, { method: 'POST', headers: { authorization: `Bearer ${KEY.gp}`, 'content-type': 'application/json', 'idempotency-key': key }, body });
-        return { status: res.status, body: (await res.json()) as { id: string } };
-      }),
-    ).finally(() => server.close());
+    const answers = await postAtOnce(t.gateway, 4, '/sick-leave-certificates', { authorization: `Bearer ${KEY.gp}`, 'content-type': 'application/json', 'idempotency-key': key }, JSON.stringify(certificate(cpr)));
     expect(answers.map((a) => a.status).sort()).toEqual([202, 202, 202, 202]);
     expect(new Set(answers.map((a) => a.body.id)).size).toBe(1);
     expect(await t.db.query('SELECT id FROM certificates WHERE patient_cpr = $1', [cpr])).toHaveLength(1);

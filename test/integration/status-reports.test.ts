@@ -5,7 +5,7 @@ import { SYSTEM } from '../../src/mappers/systems';
 import { getDefaultValidator } from '../../src/validation';
 import { consentFor, dataClasses, purposes } from '../helpers/consents';
 import { GP_SOR, JOBCENTRE_MUNICIPALITY, OTHER_GP_SOR, PATIENT_CPR, PATIENT_WITHOUT_GP_CPR, directoryBundle } from '../helpers/directory-fixture';
-import { KEY, eventually, startTestGateway, type TestGateway } from '../helpers/test-gateway';
+import { KEY, eventually, postAtOnce, startTestGateway, type TestGateway } from '../helpers/test-gateway';
 
 /**
  * Status-report requests end to end, against real Redis, a real database and real loopback endpoints for
@@ -315,17 +315,7 @@ describe('status-report requests', () => {
 
   it('makes one request of four sent at once with one Idempotency-Key, and answers all four with it', async () => {
     const key = `race-${Date.now()}`;
-    // A listening server and fetch, so the four really are in flight together.
-    const server = t.gateway.app.listen(0, '127.0.0.1');
-    await new Promise((r) => server.once('listening', r));
-    const { port } = server.address() as { port: number };
-    const body = JSON.stringify({ patient: { cpr: PATIENT_CPR }, questionSet: 'LAE125', reason: 'Samme anmodning, sendt fire gange.' });
-    const answers = await Promise.all(
-      [1, 2, 3, 4].map(async () => {
-        const res = await fetch(`http://127.0.0.1:${port}/status-report-requests`, { method: 'POST', headers: { authorization: `Bearer ${KEY.jobcentre}`, 'content-type': 'application/json', 'idempotency-key': key }, body });
-        return { status: res.status, body: (await res.json()) as { id: string } };
-      }),
-    ).finally(() => server.close());
+    const answers = await postAtOnce(t.gateway, 4, '/status-report-requests', { authorization: `Bearer ${KEY.jobcentre}`, 'content-type': 'application/json', 'idempotency-key': key }, JSON.stringify({ patient: { cpr: PATIENT_CPR }, questionSet: 'LAE125', reason: 'Samme anmodning, sendt fire gange.' }));
     expect(answers.map((a) => a.status).sort()).toEqual([202, 202, 202, 202]);
     expect(new Set(answers.map((a) => a.body.id)).size).toBe(1);
     const stored = await t.db.query('SELECT id FROM tasks WHERE idempotency_key = $1', [key]);
