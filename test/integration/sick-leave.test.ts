@@ -12,6 +12,7 @@ import { SYSTEM } from '../../src/mappers/systems';
 import { getDefaultValidator } from '../../src/validation';
 import { consentFor, dataClasses, purposes } from '../helpers/consents';
 import { EMPLOYER_CVR, GP_SOR, JOBCENTRE_MUNICIPALITY, OTHER_GP_SOR, directoryBundle, municipalityAddress } from '../helpers/directory-fixture';
+import { sickLeaveCertificate } from '../helpers/fixtures';
 import { testContext } from '../helpers/mapping-context';
 import { KEY, eventually, postAtOnce, startTestGateway, type TestGateway } from '../helpers/test-gateway';
 
@@ -43,19 +44,7 @@ let nextCpr = 1000;
 const newCpr = () => `1111${String(nextCpr++).padStart(6, '0')}`;
 
 function certificate(cpr: string, extra: Partial<NativeSickLeaveCertificate> = {}): NativeSickLeaveCertificate {
-  return {
-    patient: { cpr, name: { given: ['Mette'], family: 'Jensen' } },
-    kind: 'first',
-    period: { from: day(0), expectedTo: day(20) },
-    incapacity: { degree: 'partial', hoursPerWeek: 15 },
-    limitations: 'Kan ikke arbejde under tidspres; Moderat depressiv enkeltepisode gør koncentration svær.',
-    canDo: 'Kan udføre rolige opgaver 3 timer om dagen.',
-    gradualReturn: 'Start med 3 timer dagligt uden kundekontakt.',
-    diagnosis: { code: 'F32.1', display: 'Moderat depressiv enkeltepisode' },
-    clinicalNote: 'Samtaleterapi; sertralin startet.',
-    issuedBy: { name: 'Lise Hansen', organization: { sor: GP_SOR, name: 'Lægerne i Testby' } },
-    ...extra,
-  };
+  return sickLeaveCertificate(cpr, { from: day(0), expectedTo: day(20) }, extra);
 }
 
 /** A certificate as a GP system sends it in FHIR: the jobcentre's full view, copy to the employer by extension. */

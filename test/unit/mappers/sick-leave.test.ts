@@ -5,6 +5,7 @@ import { asFhirIssue, certificateFromDocument, COPY_TO_EMPLOYER, fhirPathOf } fr
 import type { NativeSickLeaveCertificate } from '../../../src/mappers/sick-leave/types';
 import { SYSTEM } from '../../../src/mappers/systems';
 import { testContext } from '../../helpers/mapping-context';
+import { sickLeaveCertificate } from '../../helpers/fixtures';
 
 /**
  * The pure sick-leave mappers: the checks a certificate must pass, the view each recipient gets (and the
@@ -14,19 +15,7 @@ const NOW = new Date('2026-11-22T10:00:00Z');
 const day = (offset: number) => new Date(Date.parse('2026-11-22') + offset * 24 * 3600 * 1000).toISOString().slice(0, 10);
 
 function certificate(extra: Partial<NativeSickLeaveCertificate> = {}): NativeSickLeaveCertificate {
-  return {
-    patient: { cpr: '0101901234', name: { given: ['Mette'], family: 'Jensen' } },
-    kind: 'first',
-    period: { from: day(0), expectedTo: day(20) },
-    incapacity: { degree: 'partial', hoursPerWeek: 15 },
-    limitations: 'Kan ikke arbejde under tidspres; Moderat depressiv enkeltepisode gør koncentration svær.',
-    canDo: 'Kan udføre rolige opgaver 3 timer om dagen.',
-    gradualReturn: 'Start med 3 timer dagligt uden kundekontakt.',
-    diagnosis: { code: 'F32.1', display: 'Moderat depressiv enkeltepisode' },
-    clinicalNote: 'Samtaleterapi; sertralin startet.',
-    issuedBy: { name: 'Lise Hansen', organization: { sor: '481101000016000', name: 'Lægerne i Testby' } },
-    ...extra,
-  };
+  return sickLeaveCertificate('0101901234', { from: day(0), expectedTo: day(20) }, extra);
 }
 
 const view = (v: Partial<CertificateView> & Pick<CertificateView, 'audience'>): CertificateView => ({ disclose: [], status: 'final', id: 'cert-1', ...v }) as CertificateView;
