@@ -103,16 +103,21 @@ async function bullmqCeiling(concurrency: number, jobs: number): Promise<number>
   return rate;
 }
 
-/** The HTTP ceiling: the same body, headers and concurrency against an Express app that only parses and echoes. */
-async function expressEcho(url: string, concurrency: number): Promise<{ perSecond: number; p99: number }> {
-  const result = await autocannon({
+/** Posts the letter fixture to `url` as the hospital, for `seconds` or for a number of requests. */
+function postLetters(url: string, connections: number, length: { duration: number } | { amount: number }): Promise<autocannon.Result> {
+  return autocannon({
     url,
     method: 'POST',
-    connections: concurrency,
-    duration: seconds,
+    connections,
+    ...length,
     headers: { authorization: `Bearer ${hospitalKey}`, 'content-type': 'application/json' },
     body: letter,
   });
+}
+
+/** The HTTP ceiling: the same body, headers and concurrency against an Express app that only parses and echoes. */
+async function expressEcho(url: string, concurrency: number): Promise<{ perSecond: number; p99: number }> {
+  const result = await postLetters(url, concurrency, { duration: seconds });
   return { perSecond: result['2xx'] / seconds, p99: result.latency.p99 };
 }
 
@@ -166,16 +171,9 @@ async function benchDatabase(label: string, url: string | undefined, echoUrl: st
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const load = await fetch(`${base}/fhir`, { method: 'POST', headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/fhir+json' }, body: JSON.stringify(directoryBundle(receiver.url)) });
   if (!load.ok) { throw new Error(`directory load failed: ${load.status}`); }
-  const warm = await autocannon({
-    url: `${base}/discharge-letters`,
-    method: 'POST',
-    connections: 4,
-    amount: WARMUP_REQUESTS,
-    headers: { authorization: `Bearer ${hospitalKey}`, 'content-type': 'application/json' },
-    body: letter,
-  });
+  const warm = await postLetters(`${base}/discharge-letters`, 4, { amount: WARMUP_REQUESTS });
   await receiver.waitFor(warm['2xx'], 120000);
-  await autocannon({ url: echoUrl, method: 'POST', connections: 4, amount: WARMUP_REQUESTS, headers: { 'content-type': 'application/json' }, body: letter });
+  await postLetters(echoUrl, 4, { amount: WARMUP_REQUESTS });
 
   console.log(`\nSektorbro benchmark: ${label} (${db.kind}), ${seconds}s per step, node ${process.version}`);
   console.log(HEADER.join(' | '));
@@ -184,14 +182,7 @@ async function benchDatabase(label: string, url: string | undefined, echoUrl: st
     await db.query('DELETE FROM audit_events');
     const before = receiver.unique.size;
     const started = Date.now();
-    const result = await autocannon({
-      url: `${base}/discharge-letters`,
-      method: 'POST',
-      connections: concurrency,
-      duration: seconds,
-      headers: { authorization: `Bearer ${hospitalKey}`, 'content-type': 'application/json' },
-      body: letter,
-    });
+    const result = await postLetters(`${base}/discharge-letters`, concurrency, { duration: seconds });
     const accepted = result['2xx'];
     await receiver.waitFor(before + accepted, 120000);
     const deliveredSeconds = (Date.now() - started) / 1000;
