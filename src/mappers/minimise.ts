@@ -94,21 +94,29 @@ const NOT_TEXT = new Set(['reference', 'fullUrl', 'system', 'url', 'id', 'status
 const BLANK = '[udeladt]';
 
 function withheldTerms(resources: Resource[]): RegExp | undefined {
-  const terms = new Set<string>();
+  const terms: Array<string | undefined> = [];
   for (const r of resources) {
     const concept: CodeableConcept | undefined =
       r.resourceType === 'Condition' ? (r as Condition).code : r.resourceType === 'MedicationStatement' ? (r as MedicationStatement).medicationCodeableConcept : undefined;
-    for (const t of [concept?.text, ...(concept?.coding ?? []).flatMap((c) => [c.code, c.display])]) {
-      if (t && t.trim().length >= 3) {
-        terms.add(t.trim());
-      }
-    }
+    terms.push(concept?.text, ...(concept?.coding ?? []).flatMap((c) => [c.code, c.display]));
   }
-  if (terms.size === 0) {
+  return termPattern(terms);
+}
+
+/** One case-insensitive pattern for the terms (3 characters or more), the longest first so it wins. */
+function termPattern(terms: ReadonlyArray<string | undefined>): RegExp | undefined {
+  const kept = new Set(terms.filter((t): t is string => t !== undefined && t.trim().length >= 3).map((t) => t.trim()));
+  if (kept.size === 0) {
     return undefined;
   }
-  const escaped = [...terms].sort((a, b) => b.length - a.length).map((t) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  const escaped = [...kept].sort((a, b) => b.length - a.length).map((t) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
   return new RegExp(escaped.join('|'), 'gi');
+}
+
+/** Free text with the given terms (a diagnosis's code and name, say) blanked out, as the document views do. */
+export function blankTerms(text: string, terms: ReadonlyArray<string | undefined>): string {
+  const pattern = termPattern(terms);
+  return pattern ? text.replace(pattern, BLANK) : text;
 }
 
 function redactTerms<T>(value: T, terms: RegExp | undefined, key = ''): T {

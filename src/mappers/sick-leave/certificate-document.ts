@@ -1,6 +1,7 @@
 import type { CodeableConcept, Composition, CompositionSection, Condition, Observation, Patient } from 'fhir/r4';
 import type { MappingContext } from '../context';
 import { narrative, narrativeList } from '../narrative';
+import { blankTerms } from '../minimise';
 import { PROFILE, authorEntries, entry, ref, type Entry } from '../native-parts';
 import { CANONICAL_BASE, SYSTEM } from '../systems';
 import type { NativeSickLeaveCertificate } from './types';
@@ -63,9 +64,9 @@ export function buildCertificateDocument(c: NativeSickLeaveCertificate, view: Ce
   });
   const author = authorEntries(c.issuedBy, ctx);
   const subject = ref(patient);
-  const diagnosisTerms = [c.diagnosis?.code, c.diagnosis?.display].filter((t): t is string => typeof t === 'string' && t.trim().length >= 3);
+  const diagnosisTerms = [c.diagnosis?.code, c.diagnosis?.display];
   // Free text an employer sees may still name the diagnosis: its code and name are blanked out.
-  const clean = (text: string) => (employer ? diagnosisTerms.reduce((t, term) => t.split(term).join('[udeladt]'), text) : text);
+  const clean = (text: string) => (employer ? blankTerms(text, diagnosisTerms) : text);
 
   const incapacity = entry<Observation>({
     resourceType: 'Observation',
@@ -183,7 +184,7 @@ export function buildCertificateDocument(c: NativeSickLeaveCertificate, view: Ce
  * that the certificate was cancelled; the jobcentre reads the reason, with the diagnosis's code and name
  * blanked out where its consent does not cover the diagnosis (`blank`).
  */
-function withdrawalSection(w: Withdrawal, audience: Audience, blank: readonly string[]): CompositionSection {
+function withdrawalSection(w: Withdrawal, audience: Audience, blank: ReadonlyArray<string | undefined>): CompositionSection {
   if (w.because === 'replaced') {
     return {
       title: 'Trukket tilbage (withdrawn)',
@@ -195,6 +196,6 @@ function withdrawalSection(w: Withdrawal, audience: Audience, blank: readonly st
   return {
     title: 'Annulleret (cancelled)',
     code: code('cancelled', 'Annulleret'),
-    text: audience === 'employer' ? narrative(cancelled) : narrative(cancelled, `Begrundelse (reason): ${blank.reduce((t, term) => t.split(term).join('[udeladt]'), w.reason)}`),
+    text: audience === 'employer' ? narrative(cancelled) : narrative(cancelled, `Begrundelse (reason): ${blankTerms(w.reason, blank)}`),
   };
 }

@@ -93,6 +93,13 @@ describe('buildCertificateDocument', () => {
     expect(sections(plain)).toEqual(['work-incapacity', 'functional-capacity']);
   });
 
+  it('blanks the diagnosis out of the employer\'s free text whatever its case', () => {
+    const doc = build(view({ audience: 'employer' }), certificate({ canDo: 'Trods moderat depressiv enkeltepisode kan hun udføre rolige opgaver.' }));
+    const text = JSON.stringify(doc.entries);
+    expect(text).not.toMatch(/moderat depressiv/i);
+    expect(text).toContain('Trods [udeladt] kan hun');
+  });
+
   it('gives the employer no diagnosis, no clinical note, and blanks the diagnosis out of free text', () => {
     const doc = build(view({ audience: 'employer', disclose: ['diagnosis', 'clinical-notes'] }));
     const text = JSON.stringify(doc.entries);
