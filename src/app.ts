@@ -49,7 +49,10 @@ export interface AppDeps {
   queues: Queue[];
   registry?: PatientRegistry | undefined;
   /** Starts delivery of newly stored work (wakes the outbox relay). */
+  /** Requeued work: wake the outbox relay. */
   wakeRelay: () => void;
+  /** Messages stored: wake the relay, and the notifier when they made subscription events. */
+  onAccepted: (subscriptionEvents?: number) => void;
   /** True once SIGTERM arrived: intake answers 503 while in-flight work finishes. */
   isShuttingDown: () => boolean;
   statusReports: StatusReportDeps;
@@ -65,7 +68,7 @@ export function buildIntakeDeps(deps: AppDeps): IntakeDeps {
     validator: deps.validator,
     registry: deps.registry,
     guard: deps.guard,
-    onAccepted: deps.wakeRelay,
+    onAccepted: deps.onAccepted,
     gatewayEndpoint: `${deps.config.publicBaseUrl}/fhir`,
     validateOutput: deps.config.validateOutput,
   };
@@ -118,7 +121,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(statusReportRoutes(deps.statusReports, `${deps.config.publicBaseUrl}/fhir`));
   app.use(subscriptionRoutes({ db: deps.db, notifier: deps.notifier, baseUrl: `${deps.config.publicBaseUrl}/fhir` }));
   app.use(
-    sickLeaveRoutes({ db: deps.db, guard: deps.guard, validator: deps.validator, logger: deps.logger, gatewayEndpoint: intake.gatewayEndpoint, onAccepted: deps.wakeRelay }),
+    sickLeaveRoutes({ db: deps.db, guard: deps.guard, validator: deps.validator, logger: deps.logger, gatewayEndpoint: intake.gatewayEndpoint, onAccepted: deps.onAccepted }),
   );
   app.use(directoryRoutes(deps.db));
 

@@ -98,8 +98,7 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
     remindBeforeMs: config.statusReports.remindBeforeMs,
     gatewayEndpoint: `${config.publicBaseUrl}/fhir`,
     onAccepted: () => {
-      relay.wake();
-      notifier.wake();
+      wakeAfterIntake();
     },
   };
   const reminderWorkerConnection = config.runWorkers ? createRedisConnection(config.redisUrl, 'worker') : undefined;
@@ -111,6 +110,17 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
     fire: (job) => fireReminder(statusReports, job.taskId, job.kind),
   });
   statusReports.reminders = reminders;
+  /**
+   * After a commit that stored messages: the relay at once, and the notifier when subscription events were
+   * recorded (unknown counts as some). Intake passes its count, so a letter nobody subscribed to costs the
+   * notifier nothing; its poll timer catches anything else.
+   */
+  function wakeAfterIntake(subscriptionEvents?: number): void {
+    relay.wake();
+    if (subscriptionEvents !== 0) {
+      notifier.wake();
+    }
+  }
   const notifierConnection = config.runWorkers ? createRedisConnection(config.redisUrl, 'worker') : undefined;
   const notifier = createNotifier({ db, guard, logger }, queueConnection, notifierConnection, { prefix: config.queuePrefix, baseUrl: `${config.publicBaseUrl}/fhir`, ...config.subscriptions });
 
@@ -128,8 +138,8 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
     registry: config.registryFhirUrl ? createFhirRegistry(config.registryFhirUrl) : undefined,
     wakeRelay: () => {
       relay.wake();
-      notifier.wake();
     },
+    onAccepted: wakeAfterIntake,
     isShuttingDown: () => shuttingDown,
     statusReports,
     notifier,

@@ -45,8 +45,8 @@ export interface IntakeDeps {
   validator: FhirValidator;
   registry?: PatientRegistry | undefined;
   guard: DisclosureGuard;
-  /** Called after commit so delivery starts at once. */
-  onAccepted: () => void;
+  /** Called after commit so delivery starts at once, with how many subscription events the message made. */
+  onAccepted: (subscriptionEvents?: number) => void;
   validateOutput: 'fhir-input' | 'always' | 'never';
   /** MessageHeader.source.endpoint: where recipients post acknowledgements. */
   gatewayEndpoint: string;
@@ -212,7 +212,7 @@ export async function submitDocument(deps: IntakeDeps, request: SubmitRequest): 
   }
   deps.metrics.intake.inc({ kind: req.kind, outcome: 'accepted' });
   deps.logger.info({ messageId, kind: req.kind, client: req.client.id, warnings: warnings.length }, 'message accepted');
-  deps.onAccepted();
+  deps.onAccepted(stored.stored);
   return { response, replayed: false };
 }
 

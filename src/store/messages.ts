@@ -53,7 +53,8 @@ export interface MessageDisclosure {
 }
 
 /** Stores the message, its deliveries and their outbox entries: call inside one transaction. */
-export async function insertMessage(tx: Queryable, m: NewMessage): Promise<void> {
+/** Returns how many subscription events the message made (0: no subscriber needs waking). */
+export async function insertMessage(tx: Queryable, m: NewMessage): Promise<number> {
   await tx.query(
     `INSERT INTO messages (id, kind, status, sender_client_id, sender_role, sender_org_system, sender_org_value, patient_cpr,
        message_header_id, idempotency_key, request_hash, response, disclosure, task_id, certificate_id)
@@ -73,7 +74,7 @@ export async function insertMessage(tx: Queryable, m: NewMessage): Promise<void>
       [d.id, m.id, d.recipientSor, d.recipientName ?? null, d.endpointAddress, d.connectionType, json(d.bundle), d.recipientSystem ?? SOR_SYSTEM],
     );
   }
-  await recordSubscriptionEvents(tx, m);
+  return recordSubscriptionEvents(tx, m);
 }
 
 export async function findByIdempotencyKey(

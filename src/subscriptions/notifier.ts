@@ -241,7 +241,6 @@ export function createNotifier(
     try {
       do {
         again = false;
-        await turnOffEnded(deps.db);
         const work = await pendingWork(deps.db);
         await Promise.all([
           ...work.drain.map((id) => enqueue({ subscriptionId: id, type: 'drain' }, `drain-${id}`)),
@@ -259,7 +258,15 @@ export function createNotifier(
       void poll();
     }
   }
-  const timer = worker ? setInterval(wake, options.pollMs) : undefined;
+  // Ends pass with time, not with messages: they are checked on the timer, not on every wake.
+  const tick = (): void => {
+    turnOffEnded(deps.db)
+      .catch((e: unknown) => {
+        deps.logger.warn({ err: { message: (e as Error).message } }, 'turning off ended subscriptions failed; will try again');
+      })
+      .finally(wake);
+  };
+  const timer = worker ? setInterval(tick, options.pollMs) : undefined;
   timer?.unref();
 
   return {
