@@ -14,6 +14,7 @@ import {
   type OperatorAction,
 } from '../store/dead-letters';
 import { withDatabase } from '../store/unavailable';
+import { queryString } from '../http/request-values';
 
 const MAX_REASON = 500;
 const MAX_IDS = 500;
@@ -185,14 +186,4 @@ function deliveryIdsOf(value: unknown): string[] {
     throw errors.invalid(...bad.slice(0, 30).map((i) => ({ diagnostics: `deliveryIds[${i}]: a delivery id (UUID)`, expression: `deliveryIds[${i}]`, reason: 'invalid-value' })));
   }
   return [...new Set((value as string[]).map((v) => v.toLowerCase()))];
-}
-
-function queryString(value: unknown, name: string): string | undefined {
-  if (value === undefined) {
-    return undefined;
-  }
-  if (typeof value !== 'string') {
-    throw errors.invalid({ diagnostics: `${name}: give it once, as text`, expression: name, reason: 'invalid-value' });
-  }
-  return value;
 }

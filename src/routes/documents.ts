@@ -4,16 +4,13 @@ import { inputFormat, requireBody } from '../http/body';
 import { sendFhir } from '../http/send-fhir';
 import { convertInput, hl7DocumentKind, submitDocument, type DocumentKind, type IntakeDeps } from '../intake/submit-document';
 import { errors } from '../errors';
+import { idempotencyKey } from '../http/request-values';
 
 /** Document intake (discharge letters, send to own GP, HL7 v2) and the $convert dry run: one pipeline, thin handlers. */
 export function documentRoutes(deps: IntakeDeps): Router {
   const router = Router();
   const handle = (kind: DocumentKind) => async (req: Request, res: Response) => {
-    const key = req.get('idempotency-key');
-    if (key !== undefined && !/^[\x21-\x7e]{1,200}$/.test(key)) {
-      throw errors.invalid({ diagnostics: 'Idempotency-Key: 1 to 200 visible ASCII characters', expression: 'Idempotency-Key', reason: 'bad-idempotency-key' });
-    }
-    const result = await submitDocument(deps, { kind, client: currentClient(res), format: inputFormat(req), body: req.body, idempotencyKey: key });
+    const result = await submitDocument(deps, { kind, client: currentClient(res), format: inputFormat(req), body: req.body, idempotencyKey: idempotencyKey(req) });
     res.status(202).location(`/messages/${result.response.id}`);
     if (result.replayed) {
       res.setHeader('Idempotent-Replayed', 'true');

@@ -5,6 +5,7 @@ import type { Db } from '../store/db';
 import { getMessageTracking, listMessages, type MessageStatus } from '../store/messages';
 import { withDatabase } from '../store/unavailable';
 import { isUuid } from '../store/uuid';
+import { queryString } from '../http/request-values';
 
 const STATUSES: readonly MessageStatus[] = ['accepted', 'queued', 'delivered', 'failed', 'dead', 'blocked'];
 
@@ -42,14 +43,4 @@ export function messageRoutes(db: Db): Router {
   });
 
   return router;
-}
-
-function queryString(value: unknown, name: string): string | undefined {
-  if (value === undefined) {
-    return undefined;
-  }
-  if (typeof value !== 'string') {
-    throw errors.invalid({ diagnostics: `${name}: give it once, as text`, expression: name });
-  }
-  return value;
 }

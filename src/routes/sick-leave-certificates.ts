@@ -4,6 +4,7 @@ import { errors } from '../errors';
 import { inputFormat, requireBody } from '../http/body';
 import { assertValidBody } from '../validation/request-schemas';
 import { cancelCertificate, readCertificate, submitCertificate, type CertificateDeps } from '../sick-leave/certificate-service';
+import { idempotencyKey } from '../http/request-values';
 
 /** Sick-leave certificates: a GP posts (native or FHIR document), reads its own, and cancels them. */
 export function sickLeaveRoutes(deps: CertificateDeps): Router {
@@ -13,11 +14,7 @@ export function sickLeaveRoutes(deps: CertificateDeps): Router {
     if (format === 'hl7v2') {
       throw errors.unsupportedMediaType('Content-Type: certificates are JSON (native or a FHIR document)');
     }
-    const key = req.get('idempotency-key');
-    if (key !== undefined && !/^[\x21-\x7e]{1,200}$/.test(key)) {
-      throw errors.invalid({ diagnostics: 'Idempotency-Key: 1 to 200 visible ASCII characters', expression: 'Idempotency-Key', reason: 'bad-idempotency-key' });
-    }
-    const result = await submitCertificate(deps, currentClient(res), { format, body: req.body, idempotencyKey: key });
+    const result = await submitCertificate(deps, currentClient(res), { format, body: req.body, idempotencyKey: idempotencyKey(req) });
     res.status(202).location(`/sick-leave-certificates/${result.answer.id}`);
     if (result.replayed) {
       res.setHeader('Idempotent-Replayed', 'true');

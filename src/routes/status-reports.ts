@@ -13,6 +13,7 @@ import {
   type StatusReportDeps,
 } from '../status-report/status-report-service';
 import { searchTasks, taskDetail, workList } from '../status-report/work-list';
+import { idempotencyKey, queryString } from '../http/request-values';
 
 /** Status-report requests: native routes, and the same Tasks as FHIR (POST/GET /fhir/Task). */
 export function statusReportRoutes(deps: StatusReportDeps, fhirBaseUrl: string): Router {
@@ -25,28 +26,12 @@ export function statusReportRoutes(deps: StatusReportDeps, fhirBaseUrl: string):
     }
     return format;
   };
-  const idempotencyKey = (req: Request) => {
-    const key = req.get('idempotency-key');
-    if (key !== undefined && !/^[\x21-\x7e]{1,200}$/.test(key)) {
-      throw errors.invalid({ diagnostics: 'Idempotency-Key: 1 to 200 visible ASCII characters', expression: 'Idempotency-Key', reason: 'bad-idempotency-key' });
-    }
-    return key;
-  };
   const accepted = (res: Response, result: Awaited<ReturnType<typeof requestStatusReport>>) => {
     res.status(202).location(`/status-report-requests/${result.answer.id}`);
     if (result.replayed) {
       res.setHeader('Idempotent-Replayed', 'true');
     }
     res.json(result.answer);
-  };
-  const text = (value: unknown, name: string): string | undefined => {
-    if (value === undefined) {
-      return undefined;
-    }
-    if (typeof value !== 'string') {
-      throw errors.invalid({ diagnostics: `${name}: give it once, as text`, expression: name });
-    }
-    return value;
   };
 
   router.post('/status-report-requests', requireRole('jobcentre'), requireBody, async (req, res) => {
@@ -62,13 +47,13 @@ export function statusReportRoutes(deps: StatusReportDeps, fhirBaseUrl: string):
   router.get('/status-report-requests', requireRole('jobcentre', 'gp', 'hospital', 'admin'), async (req, res) => {
     res.json(
       await workList(deps.db, currentClient(res), {
-        side: text(req.query.side, 'side') as 'requester' | 'addressee' | undefined,
-        status: text(req.query.status, 'status'),
-        overdue: text(req.query.overdue, 'overdue'),
-        patient: text(req.query.patient, 'patient'),
-        partOf: text(req.query['part-of'], 'part-of'),
-        limit: text(req.query.limit, 'limit'),
-        offset: text(req.query.offset, 'offset'),
+        side: queryString(req.query.side, 'side') as 'requester' | 'addressee' | undefined,
+        status: queryString(req.query.status, 'status'),
+        overdue: queryString(req.query.overdue, 'overdue'),
+        patient: queryString(req.query.patient, 'patient'),
+        partOf: queryString(req.query['part-of'], 'part-of'),
+        limit: queryString(req.query.limit, 'limit'),
+        offset: queryString(req.query.offset, 'offset'),
       }),
     );
   });
@@ -104,7 +89,7 @@ export function statusReportRoutes(deps: StatusReportDeps, fhirBaseUrl: string):
   router.get('/fhir/Task', requireRole('jobcentre', 'gp', 'hospital', 'admin'), async (req, res) => {
     const params: Record<string, string | undefined> = {};
     for (const name of ['owner', 'requester', 'status', 'patient', 'part-of', 'overdue', '_count', '_offset']) {
-      params[name] = text(req.query[name], name);
+      params[name] = queryString(req.query[name], name);
     }
     sendFhir(res, 200, await searchTasks(deps.db, currentClient(res), params, fhirBaseUrl));
   });

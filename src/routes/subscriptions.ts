@@ -16,6 +16,7 @@ import {
 } from '../subscriptions/subscription-service';
 import { subscriptionTopicResources, topicBasics } from '../subscriptions/topics';
 import { TOPIC_BASIC } from '../mappers/subscription/topic-basic';
+import { queryString } from '../http/request-values';
 
 /**
  * Topic-based Subscriptions (R5 Backport for R4): topics (as R4 Basic, and as SubscriptionTopic for R4B/R5
@@ -24,16 +25,10 @@ import { TOPIC_BASIC } from '../mappers/subscription/topic-basic';
 export function subscriptionRoutes(deps: SubscriptionDeps): Router {
   const router = Router();
   const roles = requireRole('gp', 'hospital', 'admin');
-  const text = (v: unknown, name: string) => {
-    if (v !== undefined && typeof v !== 'string') {
-      throw errors.invalid({ diagnostics: `${name}: give it once`, expression: name });
-    }
-    return v;
-  };
 
   // Basic holds nothing but topics here: no code, or the SubscriptionTopic code, finds them all; any other code none.
   router.get('/fhir/Basic', async (req, res) => {
-    const code = text(req.query.code, 'code');
+    const code = queryString(req.query.code, 'code');
     const { system, code: topicCode } = TOPIC_BASIC.code;
     const matches = code === undefined || code === topicCode || code === `${system}|${topicCode}`;
     const topics = matches ? topicBasics() : [];
@@ -79,9 +74,9 @@ export function subscriptionRoutes(deps: SubscriptionDeps): Router {
       res,
       200,
       await eventsBundle(deps, currentClient(res), s, {
-        since: text(req.query.eventsSinceNumber, 'eventsSinceNumber'),
-        until: text(req.query.eventsUntilNumber, 'eventsUntilNumber'),
-        content: text(req.query.content, 'content'),
+        since: queryString(req.query.eventsSinceNumber, 'eventsSinceNumber'),
+        until: queryString(req.query.eventsUntilNumber, 'eventsUntilNumber'),
+        content: queryString(req.query.content, 'content'),
       }),
     );
   });
