@@ -3,7 +3,7 @@ import { currentClient, requireRole } from '../auth/authenticate';
 import { errors } from '../errors';
 import { inputFormat, requireBody } from '../http/body';
 import { sendFhir } from '../http/send-fhir';
-import { buildTask, TASK_STATUSES, type TaskStatus } from '../mappers/status-report/task';
+import { buildTask } from '../mappers/status-report/task';
 import {
   answerStatusReport,
   followUpStatusReport,
@@ -39,9 +39,8 @@ export function statusReportRoutes(deps: StatusReportDeps, fhirBaseUrl: string):
   });
   router.post('/fhir/Task', requireRole('jobcentre'), requireBody, async (req, res) => {
     const result = await requestStatusReport(deps, currentClient(res), { format: 'fhir', body: req.body, idempotencyKey: idempotencyKey(req) });
-    const task = await visibleTask(deps.db, currentClient(res), result.answer.id);
-    res.location(`/fhir/Task/${task.id}`);
-    sendFhir(res, result.replayed ? 200 : 201, buildTask(task, new Date()));
+    res.location(`/fhir/Task/${result.task.id}`);
+    sendFhir(res, result.replayed ? 200 : 201, buildTask(result.task, new Date()));
   });
 
   router.get('/status-report-requests', requireRole('jobcentre', 'gp', 'hospital', 'admin'), async (req, res) => {
@@ -62,15 +61,7 @@ export function statusReportRoutes(deps: StatusReportDeps, fhirBaseUrl: string):
   });
 
   router.post('/status-report-requests/:id/status', requireRole('jobcentre', 'gp', 'hospital'), requireBody, async (req, res) => {
-    const body = req.body as { status?: unknown; reason?: unknown } | null;
-    const status = body?.status;
-    if (typeof status !== 'string' || !(TASK_STATUSES as readonly string[]).includes(status)) {
-      throw errors.invalid({ diagnostics: 'status: one of received, accepted, rejected, in-progress, cancelled', expression: 'status' });
-    }
-    if (body?.reason !== undefined && (typeof body.reason !== 'string' || body.reason.length > 1000)) {
-      throw errors.invalid({ diagnostics: 'reason: text of at most 1000 characters', expression: 'reason' });
-    }
-    const task = await transitionTask(deps, currentClient(res), String(req.params.id), { status: status as TaskStatus, reason: body?.reason });
+    const task = await transitionTask(deps, currentClient(res), String(req.params.id), req.body);
     res.json(await taskDetail(deps.db, task));
   });
 

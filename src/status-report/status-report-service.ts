@@ -79,9 +79,9 @@ export async function requestStatusReport(
   deps: StatusReportDeps,
   client: GatewayClient,
   request: { format: 'native' | 'fhir'; body: unknown; idempotencyKey?: string | undefined; partOf?: TaskRecord | undefined },
-): Promise<{ answer: TaskAnswer; replayed: boolean }> {
+): Promise<{ answer: TaskAnswer; task: TaskRecord; replayed: boolean }> {
   const requestHash = createHash('sha256').update(`status-report\n${request.partOf?.id ?? ''}\n${JSON.stringify(request.body)}`).digest('hex');
-  const replay = async (): Promise<{ answer: TaskAnswer; replayed: boolean } | undefined> => {
+  const replay = async (): Promise<{ answer: TaskAnswer; task: TaskRecord; replayed: boolean } | undefined> => {
     const earlier = await withDatabase(() => findTaskByIdempotencyKey(deps.db, client.id, request.idempotencyKey ?? ''));
     if (!earlier) {
       return undefined;
@@ -89,7 +89,7 @@ export async function requestStatusReport(
     if (earlier.requestHash !== requestHash) {
       throw errors.conflict(`Idempotency-Key "${request.idempotencyKey}" was already used with a different body (task ${earlier.task.id})`, 'idempotency-key-reused');
     }
-    return { answer: { id: earlier.task.id, status: earlier.task.status, deadline: earlier.task.dueAt.toISOString(), outcome: outcome([]) }, replayed: true };
+    return { answer: { id: earlier.task.id, status: earlier.task.status, deadline: earlier.task.dueAt.toISOString(), outcome: outcome([]) }, task: earlier.task, replayed: true };
   };
   if (request.idempotencyKey) {
     const earlier = await replay();
@@ -172,7 +172,7 @@ export async function requestStatusReport(
   deps.onAccepted();
   await scheduleJobs(deps, task.id, reminders);
   deps.logger.info({ taskId: task.id, messageId, client: client.id, questionSet: task.questionSet }, 'status-report request accepted');
-  return { answer: { id: task.id, status: task.status, deadline: task.dueAt.toISOString(), messageId, outcome: outcome(warnings) }, replayed: false };
+  return { answer: { id: task.id, status: task.status, deadline: task.dueAt.toISOString(), messageId, outcome: outcome(warnings) }, task, replayed: false };
 }
 
 function toDraft(deps: StatusReportDeps, request: { format: 'native' | 'fhir'; body: unknown }, ctx: MappingContext): RequestDraft {
@@ -345,7 +345,9 @@ const OWNER_MOVES: Partial<Record<TaskStatus, TaskStatus[]>> = {
  * progress; the requester cancels. Rejection and cancellation reach the other side as a message and stop
  * the reminders.
  */
-export async function transitionTask(deps: StatusReportDeps, client: GatewayClient, id: string, change: { status: TaskStatus; reason?: string | undefined }): Promise<TaskRecord> {
+export async function transitionTask(deps: StatusReportDeps, client: GatewayClient, id: string, body: unknown): Promise<TaskRecord> {
+  assertValidBody('TaskTransition', body);
+  const change = body as { status: TaskStatus; reason?: string | undefined };
   const visible = await visibleTask(deps.db, client, id);
   const isOwner = sameOrg(client, visible.owner) && (client.role === 'gp' || client.role === 'hospital');
   const isRequester = sameOrg(client, visible.requester) && client.role === 'jobcentre';

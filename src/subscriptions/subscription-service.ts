@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Bundle, Subscription } from 'fhir/r4';
 import type { GatewayClient } from '../auth/clients';
 import type { DisclosureGuard } from '../consent/disclosure-guard';
-import { findOrganizationById, findPatientByCpr } from '../directory/directory';
+import { findListedGp } from '../directory/directory';
 import { errors } from '../errors';
 import { BACKPORT, PAYLOAD_CONTENTS, type PayloadContent } from '../mappers/subscription/backport';
 import { notificationBundle, subscriptionStatus, type EventInput } from '../mappers/subscription/notification';
@@ -49,8 +49,7 @@ export async function createSubscription(deps: SubscriptionDeps, client: Gateway
     throw errors.forbidden(`Subscription.criteria: you may subscribe only to patients listed with your own practice (SOR ${client.organization.value})`, 'not-your-patients');
   }
   if (spec.patientCpr) {
-    const patient = await withDatabase(() => findPatientByCpr(deps.db, spec.patientCpr ?? ''));
-    const gp = patient?.gp_organization_id ? await withDatabase(() => findOrganizationById(deps.db, patient.gp_organization_id ?? '')) : undefined;
+    const { gp } = await withDatabase(() => findListedGp(deps.db, spec.patientCpr ?? ''));
     if (gp?.sor !== client.organization.value) {
       throw errors.forbidden('Subscription.criteria: the patient is not listed with your practice', 'not-your-patient');
     }
@@ -150,9 +149,9 @@ export async function eventsBundle(deps: SubscriptionDeps, client: GatewayClient
   if (params.content !== undefined && !(PAYLOAD_CONTENTS as readonly string[]).includes(params.content)) {
     throw errors.invalid({ diagnostics: `content: ${PAYLOAD_CONTENTS.join(' | ')}`, expression: 'content' });
   }
-  // A receiver may ask for less than it subscribed to, never for more.
-  const order: PayloadContent[] = ['empty', 'id-only', 'full-resource'];
-  const content = params.content && order.indexOf(params.content as PayloadContent) < order.indexOf(s.content) ? (params.content as PayloadContent) : s.content;
+  // A receiver may ask for less than it subscribed to, never for more (PAYLOAD_CONTENTS runs from least to most).
+  const rank = (c: string) => (PAYLOAD_CONTENTS as readonly string[]).indexOf(c);
+  const content = params.content && rank(params.content) < rank(s.content) ? (params.content as PayloadContent) : s.content;
   const events = await withDatabase(() => eventsBetween(deps.db, s.id, since, until, MAX_EVENTS));
   const inputs: EventInput[] = await Promise.all(
     events.map((e) => deps.notifier?.eventInput(s, e, content) ?? Promise.resolve({ eventNumber: e.eventNumber, timestamp: e.occurredAt, focusType: e.focusType, focusUrl: `${deps.baseUrl}/${e.focusType}/${e.focusId}` })),

@@ -219,6 +219,16 @@ describe('status-report requests', () => {
     expect(forTask(jobcentre, id, 'status-report-update', 'overdue')).toEqual([]);
   });
 
+  it('refuses a status change the contract does not allow, naming the field', async () => {
+    const id = (await request()).body.id as string;
+    const completed = await as(KEY.gp).post(`/status-report-requests/${id}/status`, { status: 'completed' });
+    expect(completed.status).toBe(400);
+    expect(JSON.stringify(completed.body)).toContain('status');
+    const noReason = await as(KEY.gp).post(`/status-report-requests/${id}/status`, { status: 'rejected' });
+    expect(noReason.status).toBe(400);
+    expect(noReason.body.issue[0].expression).toEqual(['reason']);
+  });
+
   it('lets the GP reject with a reason, which reaches the jobcentre', async () => {
     const id = (await request()).body.id as string;
     expect((await as(KEY.gp).post(`/status-report-requests/${id}/status`, { status: 'rejected' })).status).toBe(400);
