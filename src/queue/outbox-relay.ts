@@ -114,40 +114,41 @@ export class OutboxRelay {
     });
   }
 
-  /** Re-adds jobs for relayed, unfinished deliveries whose job Redis no longer has. Returns how many. */
+  /**
+   * Hands relayed, unfinished deliveries whose job Redis no longer has back to the relay. Returns how many.
+   * The entry gets a fresh created_at, so relayOnce adds it under a fresh job id: a half-deleted job (Redis
+   * lost keys under a running worker) may leave a stub under the old id that would swallow the re-add.
+   */
   async reconcile(): Promise<number> {
     const olderThan = new Date(Date.now() - (this.options.reconcileAfterMs ?? 30000));
     const rows = await this.db.query<{ delivery_id: string; created_at: Date }>(
       'SELECT delivery_id, created_at FROM outbox WHERE relayed_at IS NOT NULL AND relayed_at < $1 ORDER BY created_at LIMIT 1000',
       [olderThan.toISOString()],
     );
-    let readded = 0;
+    const lost: string[] = [];
     for (const row of rows) {
-      const jobId = deliveryJobId(row.delivery_id, row.created_at);
-      const job = await this.queue.getJob(jobId);
+      const job = await this.queue.getJob(deliveryJobId(row.delivery_id, row.created_at));
       const state = job ? await job.getState() : 'missing';
+      // A finished job with an unfinished delivery means the worker died between Redis and the database.
       if (state === 'missing' || state === 'unknown' || state === 'completed' || state === 'failed') {
-        // A finished job with an unfinished delivery means the worker died between Redis and the database. A
-        // half-deleted job (Redis lost keys under a running worker) may leave a stub under the old id that
-        // would swallow a re-add, so the entry gets a fresh id.
         if (job && state !== 'unknown') {
           await job.remove().catch(() => undefined);
         }
-        const renewed = await this.db.query<{ created_at: Date }>(
-          'UPDATE outbox SET created_at = now(), relayed_at = now() WHERE delivery_id = $1 RETURNING created_at',
-          [row.delivery_id],
-        );
-        const fresh = renewed[0];
-        if (!fresh) {
-          continue;
-        }
-        await this.queue.add('deliver', { deliveryId: row.delivery_id }, deliveryJobOptions(deliveryJobId(row.delivery_id, new Date(fresh.created_at)), this.options.retry));
-        readded += 1;
+        lost.push(row.delivery_id);
       }
     }
-    if (readded > 0) {
-      this.logger.warn({ readded }, 'outbox reconcile re-added delivery jobs missing from Redis');
+    if (lost.length === 0) {
+      return 0;
     }
-    return readded;
+    // Only entries still there: a delivery that finished meanwhile has no outbox entry any more.
+    const handedBack = await this.db.query(
+      'UPDATE outbox SET created_at = now(), relayed_at = NULL WHERE delivery_id = ANY($1::uuid[]) AND relayed_at IS NOT NULL RETURNING delivery_id',
+      [lost],
+    );
+    if (handedBack.length > 0) {
+      this.logger.warn({ readded: handedBack.length }, 'outbox reconcile handed delivery jobs missing from Redis back to the relay');
+      this.wake();
+    }
+    return handedBack.length;
   }
 }
