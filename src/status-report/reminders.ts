@@ -34,21 +34,23 @@ export function createReminderScheduler(
   options: { prefix: string; logger: Logger; reconcileMs: number; fire?: ((job: ReminderJobData) => Promise<void>) | undefined; workerConnection?: ConnectionOptions | undefined },
 ): ReminderScheduler {
   const queue = new Queue<ReminderJobData>(REMINDER_QUEUE, { connection, prefix: options.prefix });
+  const job = (taskId: string, kind: ReminderKind, dueAt: Date) => ({
+    name: kind,
+    data: { taskId, kind },
+    opts: {
+      jobId: reminderJobId(taskId, kind),
+      delay: Math.max(0, dueAt.getTime() - Date.now()),
+      attempts: 5,
+      backoff: { type: 'exponential', delay: 1000 },
+      removeOnComplete: { age: 24 * 3600 },
+      // A failed reminder is unclaimed in the database, so the reconcile pass adds it again; a failed job
+      // kept under the same id would swallow that re-add for as long as it is kept.
+      removeOnFail: true,
+    },
+  });
   const add = async (taskId: string, kind: ReminderKind, dueAt: Date) => {
-    await queue.add(
-      kind,
-      { taskId, kind },
-      {
-        jobId: reminderJobId(taskId, kind),
-        delay: Math.max(0, dueAt.getTime() - Date.now()),
-        attempts: 5,
-        backoff: { type: 'exponential', delay: 1000 },
-        removeOnComplete: { age: 24 * 3600 },
-        // A failed reminder is unclaimed in the database, so the reconcile pass adds it again; a failed job
-        // kept under the same id would swallow that re-add for as long as it is kept.
-        removeOnFail: true,
-      },
-    );
+    const j = job(taskId, kind, dueAt);
+    await queue.add(j.name, j.data, j.opts);
   };
   const worker =
     options.fire && options.workerConnection
@@ -67,9 +69,8 @@ export function createReminderScheduler(
     },
     async reconcile() {
       const due = await scheduledReminders(db);
-      for (const r of due) {
-        await add(r.taskId, r.kind, r.dueAt);
-      }
+      // One round trip for all of them; a job that is already there keeps its id and is left alone.
+      await queue.addBulk(due.map((r) => job(r.taskId, r.kind, r.dueAt)));
       return due.length;
     },
     async close() {
