@@ -39,9 +39,6 @@ const OUTCOME: Record<DisclosureAuditInput['action'], AuditEvent['outcome']> = {
   discarded: '4',
 };
 
-/** Identifies the gateway's API clients (operators) in AuditEvent.agent. */
-export const OPERATOR_SYSTEM = SYSTEM.gatewayTags.replace('CodeSystem/sektorbro-tags', 'NamingSystem/api-client');
-
 export const AUDIT_ACTION_SYSTEM = SYSTEM.gatewayTags.replace('sektorbro-tags', 'sektorbro-audit-actions');
 
 export function buildDisclosureAuditEvent(input: DisclosureAuditInput): AuditEvent {
@@ -83,7 +80,7 @@ export function buildDisclosureAuditEvent(input: DisclosureAuditInput): AuditEve
         ? [
             {
               type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/extra-security-role-type', code: 'humanuser', display: 'human user' }] },
-              who: { identifier: { system: OPERATOR_SYSTEM, value: input.operator.clientId }, display: input.operator.clientId },
+              who: { identifier: { system: SYSTEM.apiClient, value: input.operator.clientId }, display: input.operator.clientId },
               requestor: true,
             },
           ]

@@ -23,6 +23,8 @@ export const SYSTEM = {
   responsibleParty: `${CANONICAL_BASE}/CodeSystem/sektorbro-responsible-party`,
   documentSection: `${CANONICAL_BASE}/CodeSystem/sektorbro-document-section`,
   gatewayTags: `${CANONICAL_BASE}/CodeSystem/sektorbro-tags`,
+  /** The gateway's API clients (operators), in AuditEvent.agent. */
+  apiClient: `${CANONICAL_BASE}/NamingSystem/api-client`,
   messageId: `${CANONICAL_BASE}/NamingSystem/message-id`,
   /** A whole sector as a consent actor: value health | municipality | employer. */
   sector: `${CANONICAL_BASE}/NamingSystem/sector`,

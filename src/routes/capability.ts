@@ -3,6 +3,7 @@ import { Router } from 'express';
 import type { Config } from '../config';
 import { BACKPORT } from '../mappers/subscription/backport';
 import { TOPICS } from '../subscriptions/topics';
+import { DIRECTORY_TYPES } from '../directory/search-directory';
 
 /** GET /fhir/metadata: what the gateway's FHIR endpoint supports, for integrators' tooling. */
 export function capabilityRoutes(config: Pick<Config, 'publicBaseUrl'>): Router {
@@ -21,7 +22,7 @@ export function capabilityRoutes(config: Pick<Config, 'publicBaseUrl'>): Router 
         mode: 'server',
         security: { description: 'API key as a bearer token (Authorization: Bearer <key>); roles decide what a client may do.' },
         resource: [
-          ...(['Organization', 'Endpoint', 'Patient'] as const).map((type) => ({
+          ...DIRECTORY_TYPES.map((type) => ({
             type,
             interaction: [{ code: 'read' as const }, { code: 'search-type' as const }],
             searchParam: [{ name: 'identifier', type: 'token' as const }],

@@ -5,7 +5,6 @@ import type { Db } from '../store/db';
 import {
   discardDeadLetter,
   getDeadLetter,
-  isUuid,
   listDeadLetters,
   parseDeadLetterCursor,
   replayDeadLetter,
@@ -15,6 +14,7 @@ import {
 } from '../store/dead-letters';
 import { withDatabase } from '../store/unavailable';
 import { queryString } from '../http/request-values';
+import { isUuid } from '../store/uuid';
 
 const MAX_REASON = 500;
 const MAX_IDS = 500;

@@ -27,26 +27,23 @@ export function subscriptionRoutes(deps: SubscriptionDeps): Router {
   const roles = requireRole('gp', 'hospital', 'admin');
 
   // Basic holds nothing but topics here: no code, or the SubscriptionTopic code, finds them all; any other code none.
-  router.get('/fhir/Basic', async (req, res) => {
+  router.get('/fhir/Basic', (req, res) => {
     const code = queryString(req.query.code, 'code');
     const { system, code: topicCode } = TOPIC_BASIC.code;
     const matches = code === undefined || code === topicCode || code === `${system}|${topicCode}`;
     const topics = matches ? topicBasics() : [];
     sendFhir(res, 200, { resourceType: 'Bundle', type: 'searchset', total: topics.length, entry: topics.map((t) => ({ fullUrl: `${deps.baseUrl}/Basic/${t.id ?? ''}`, resource: t, search: { mode: 'match' } })) });
-    await Promise.resolve();
   });
-  router.get('/fhir/Basic/:id', async (req, res) => {
+  router.get('/fhir/Basic/:id', (req, res) => {
     const topic = topicBasics().find((t) => t.id === req.params.id);
     if (!topic) {
       throw errors.notFound(`Basic/${req.params.id} not found`);
     }
     sendFhir(res, 200, topic);
-    await Promise.resolve();
   });
-  router.get('/fhir/SubscriptionTopic', async (_req, res) => {
+  router.get('/fhir/SubscriptionTopic', (_req, res) => {
     const topics = subscriptionTopicResources();
     sendFhir(res, 200, { resourceType: 'Bundle', type: 'searchset', total: topics.length, entry: topics.map((t) => ({ fullUrl: t.url, resource: t, search: { mode: 'match' } })) });
-    await Promise.resolve();
   });
   router.post('/fhir/Subscription', requireRole('gp', 'hospital'), requireBody, async (req, res) => {
     const created = await createSubscription(deps, currentClient(res), req.body);

@@ -1,8 +1,6 @@
 import { recordAudit } from '../audit/record-audit';
 import type { Queryable } from './db';
 import { isUuid } from './uuid';
-
-export { isUuid };
 import { recordDeliveryAttempt, requeueDelivery, type DeliveryStatus, type DeliveryTracking } from './messages';
 
 /**

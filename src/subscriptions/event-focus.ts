@@ -36,11 +36,11 @@ export async function focusDocument(db: Queryable, reader: Org | undefined, id: 
   if (d && (!reader || (d.recipient_system === reader.system && d.recipient_sor === reader.value))) {
     return { bundle: d.bundle, messageId: d.message_id, kind: d.kind, patientCpr: d.patient_cpr, copy: false };
   }
-  if (reader && reader.system !== SYSTEM.sor) {
+  // Another addressee's delivery is never a reader's focus, and only health care (SOR) gets the listed practice's copy.
+  if (d || (reader && reader.system !== SYSTEM.sor)) {
     return undefined;
   }
-  // Events recorded before foci were made readable named another addressee's delivery: that message's copy.
-  const messageId = d?.message_id ?? id;
+  const messageId = id;
   const entitled = reader
     ? `AND EXISTS (SELECT 1 FROM patients p JOIN organizations o ON o.id = p.gp_organization_id WHERE p.cpr = m.patient_cpr AND o.sor = $3)
        AND EXISTS (SELECT 1 FROM subscriptions s JOIN subscription_events e ON e.subscription_id = s.id WHERE s.org_system = $2 AND s.org_value = $3 AND e.focus_id = $4)`

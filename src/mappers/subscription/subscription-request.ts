@@ -69,8 +69,7 @@ export function readSubscription(body: unknown, knownTopics: readonly string[], 
   if (channel?.payload !== undefined && channel.payload !== 'application/fhir+json') {
     issues.push({ diagnostics: 'Subscription.channel.payload: application/fhir+json', expression: 'Subscription.channel.payload' });
   }
-  const channelExt = channel;
-  const content = (channelExt?._payload?.extension ?? []).find((e) => e.url === BACKPORT.payloadContent)?.valueCode ?? 'id-only';
+  const content = (channel?._payload?.extension ?? []).find((e) => e.url === BACKPORT.payloadContent)?.valueCode ?? 'id-only';
   if (!(PAYLOAD_CONTENTS as readonly string[]).includes(content)) {
     issues.push({ diagnostics: `Subscription.channel.payload.extension(backport-payload-content): ${PAYLOAD_CONTENTS.join(' | ')}`, expression: 'Subscription.channel.payload' });
   }
