@@ -63,6 +63,19 @@ export async function findPatientByCpr(db: Queryable, cpr: string): Promise<Pati
 }
 
 /**
+ * An organisation named by identifier and where to deliver to it, as far as the directory knows them now:
+ * no `org` when it is unknown, no `endpoint` when it has no active endpoint the gateway can deliver to.
+ */
+export async function findOrganizationEndpoint(
+  db: Queryable,
+  id: { system: string; value: string },
+): Promise<{ org?: OrganizationRow; endpoint?: { address: string; connectionType: ConnectionType } }> {
+  const org = await findOrganizationByIdentifier(db, id);
+  const endpoint = org ? await findDeliveryEndpoint(db, org) : undefined;
+  return { ...(org ? { org } : {}), ...(endpoint ? { endpoint: { address: endpoint.address, connectionType: endpoint.connection_type as ConnectionType } } : {}) };
+}
+
+/**
  * Whether the directory knows the patient, and the organisation they are listed with: one round trip, as
  * every document without a named addressee asks it.
  */

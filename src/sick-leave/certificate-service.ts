@@ -3,7 +3,7 @@ import type { Bundle, OperationOutcomeIssue, Patient } from 'fhir/r4';
 import type { GatewayClient } from '../auth/clients';
 import { recordAudit } from '../audit/record-audit';
 import type { DisclosureGuard } from '../consent/disclosure-guard';
-import { findDeliveryEndpoint, findOrganizationByIdentifier, findPatientByCpr, type ConnectionType } from '../directory/directory';
+import { findOrganizationEndpoint, findPatientByCpr, type ConnectionType } from '../directory/directory';
 import { GATEWAY_ERROR_SYSTEM, GatewayError, errors, issue, outcome, type IssueInput } from '../errors';
 import { storeOutgoingMessage } from '../intake/outgoing-message';
 import type { Party } from '../mappers/party';
@@ -265,12 +265,11 @@ async function relatedCertificates(db: Db, client: GatewayClient, c: NativeSickL
 
 /** A recipient's directory entry and active endpoint: a certificate goes only where the directory says now. */
 async function reachable(db: Queryable, id: { system: string; value: string }, path: string, what: string): Promise<{ party: Party; endpoint: Target['endpoint'] }> {
-  const org = await withDatabase(() => findOrganizationByIdentifier(db, id));
-  const endpoint = org ? await withDatabase(() => findDeliveryEndpoint(db, org)) : undefined;
+  const { org, endpoint } = await withDatabase(() => findOrganizationEndpoint(db, id));
   if (!org || !endpoint) {
     throw errors.unprocessable({ diagnostics: `${path}: ${what} ${id.value} has ${org ? 'no active FHIR endpoint' : 'no entry'} in the directory`, expression: path, reason: org ? 'no-endpoint' : 'unknown-recipient' });
   }
-  return { party: { system: id.system, value: id.value, name: org.name }, endpoint: { address: endpoint.address, connectionType: endpoint.connection_type as ConnectionType } };
+  return { party: { system: id.system, value: id.value, name: org.name }, endpoint };
 }
 
 const storedEndpoint = (r: CertificateRecipient): Target['endpoint'] => ({ address: r.endpoint.address, connectionType: r.endpoint.connectionType as ConnectionType });
@@ -292,7 +291,7 @@ function storedEndpointWarning(r: CertificateRecipient): OperationOutcomeIssue {
 async function noticeRecipients(db: Queryable, had: CertificateRecipient[], warnings: OperationOutcomeIssue[]): Promise<Recipient[]> {
   const out: Recipient[] = [];
   for (const r of had) {
-    const org = await withDatabase(() => findOrganizationByIdentifier(db, r));
+    const { org, endpoint } = await withDatabase(() => findOrganizationEndpoint(db, r));
     if (!org) {
       warnings.push({
         severity: 'warning',
@@ -302,14 +301,13 @@ async function noticeRecipients(db: Queryable, had: CertificateRecipient[], warn
       });
       continue;
     }
-    const endpoint = await withDatabase(() => findDeliveryEndpoint(db, org));
     if (!endpoint) {
       warnings.push(storedEndpointWarning(r));
     }
     out.push({
       audience: r.audience,
       party: { system: r.system, value: r.value, name: org.name ?? r.name },
-      endpoint: endpoint ? { address: endpoint.address, connectionType: endpoint.connection_type as ConnectionType } : storedEndpoint(r),
+      endpoint: endpoint ?? storedEndpoint(r),
     });
   }
   return out;
@@ -356,8 +354,8 @@ async function employerOf(db: Db, c: NativeSickLeaveCertificate, had: Certificat
   }
   const id = { system: SYSTEM.cvr, value: cvr };
   if (!named) {
-    const org = await withDatabase(() => findOrganizationByIdentifier(db, id));
-    if (!org || !(await withDatabase(() => findDeliveryEndpoint(db, org)))) {
+    const { org, endpoint } = await withDatabase(() => findOrganizationEndpoint(db, id));
+    if (!endpoint) {
       warnings.push({
         severity: 'warning',
         code: 'suppressed',

@@ -3,7 +3,7 @@ import type { OperationOutcomeIssue, Questionnaire, QuestionnaireResponse, Task 
 import type { GatewayClient } from '../auth/clients';
 import { recordAudit } from '../audit/record-audit';
 import { sectorOfOrganization, type DisclosureGuard } from '../consent/disclosure-guard';
-import { findDeliveryEndpoint, findOrganizationByIdentifier, type ConnectionType } from '../directory/directory';
+import { findOrganizationEndpoint, type ConnectionType } from '../directory/directory';
 import { resolveRecipient } from '../directory/resolve-recipient';
 import { errors, outcome, type IssueInput } from '../errors';
 import type { MappingContext } from '../mappers/context';
@@ -208,8 +208,7 @@ function toDraft(deps: StatusReportDeps, request: { format: 'native' | 'fhir'; b
 
 /** The jobcentre must be reachable for the answer: its organisation and endpoint in the directory. */
 async function requesterEndpoint(db: Db, client: GatewayClient): Promise<Endpointed> {
-  const org = await withDatabase(() => findOrganizationByIdentifier(db, client.organization));
-  const endpoint = org ? await withDatabase(() => findDeliveryEndpoint(db, org)) : undefined;
+  const { org, endpoint } = await withDatabase(() => findOrganizationEndpoint(db, client.organization));
   if (!org || !endpoint) {
     throw errors.unprocessable({
       diagnostics: `your organisation (${client.organization.value}) has ${org ? 'no active FHIR endpoint' : 'no entry'} in the directory, so the answer could not reach you`,
@@ -219,7 +218,7 @@ async function requesterEndpoint(db: Db, client: GatewayClient): Promise<Endpoin
   }
   return {
     party: { system: client.organization.system, value: client.organization.value, name: org.name },
-    endpoint: { address: endpoint.address, connectionType: endpoint.connection_type as ConnectionType },
+    endpoint,
   };
 }
 
@@ -232,9 +231,8 @@ async function partyEndpoint(db: Queryable, party: Party): Promise<Endpointed> {
 }
 
 async function findPartyEndpoint(db: Queryable, party: Party): Promise<Endpointed | undefined> {
-  const org = await findOrganizationByIdentifier(db, party);
-  const endpoint = org ? await findDeliveryEndpoint(db, org) : undefined;
-  return org && endpoint ? { party, endpoint: { address: endpoint.address, connectionType: endpoint.connection_type as ConnectionType } } : undefined;
+  const { endpoint } = await findOrganizationEndpoint(db, party);
+  return endpoint ? { party, endpoint } : undefined;
 }
 
 interface DecideArgs {
