@@ -11,7 +11,7 @@ import type { MappingContext } from '../mappers/context';
 import { buildCertificateDocument, type Audience, type Withdrawal } from '../mappers/sick-leave/certificate-document';
 import { checkCertificate, overlapIssue } from '../mappers/sick-leave/checks';
 import { asFhirIssue, certificateFromDocument } from '../mappers/sick-leave/from-fhir';
-import type { NativeSickLeaveCertificate } from '../mappers/sick-leave/types';
+import type { CertificateStatus, NativeSickLeaveCertificate } from '../mappers/sick-leave/types';
 import { SYSTEM } from '../mappers/systems';
 import type { Logger } from '../observability/logger';
 import type { Db, Queryable } from '../store/db';
@@ -101,7 +101,7 @@ async function accept(deps: CertificateDeps, client: GatewayClient, request: Sub
     if (earlier.requestHash !== requestHash) {
       throw errors.conflict(`Idempotency-Key "${request.idempotencyKey}" was already used with a different body (certificate ${earlier.id})`, 'idempotency-key-reused');
     }
-    return { answer: await describe(deps.db, earlier.id), replayed: true };
+    return { answer: await describe(deps.db, earlier), replayed: true };
   };
   if (request.idempotencyKey) {
     const earlier = await replay();
@@ -429,7 +429,7 @@ export async function cancelCertificate(deps: CertificateDeps, client: GatewayCl
     }),
   );
   deps.onAccepted();
-  return { ...(await describe(deps.db, id)), outcome: outcome(warnings) };
+  return { ...(await describe(deps.db, { id, status: 'entered-in-error' })), outcome: outcome(warnings) };
 }
 
 /**
@@ -453,13 +453,10 @@ async function storeWithdrawal(tx: Queryable, ctx: MappingContext, had: Certific
 }
 
 /** What the issuer (or an operator) may see of a certificate: its status and the messages that carried it. */
-export async function describe(db: Db, id: string): Promise<CertificateAnswer> {
-  const found = await withDatabase(() => getCertificate(db, id));
-  if (!found) {
-    throw errors.notFound(`certificate ${id} not found`);
-  }
-  const messages = await withDatabase(() => certificateMessages(db, id));
-  return { id, status: found.status, messages, outcome: outcome([]) };
+/** A certificate already read, with the messages that carried it. */
+async function describe(db: Db, found: { id: string; status: CertificateStatus }): Promise<CertificateAnswer> {
+  const messages = await withDatabase(() => certificateMessages(db, found.id));
+  return { id: found.id, status: found.status, messages, outcome: outcome([]) };
 }
 
 export async function readCertificate(deps: CertificateDeps, client: GatewayClient, id: string): Promise<CertificateAnswer> {
@@ -467,5 +464,5 @@ export async function readCertificate(deps: CertificateDeps, client: GatewayClie
   if (!found || (client.role !== 'admin' && found.issuerOrg !== ISSUER(client))) {
     throw errors.notFound(`certificate ${id} not found`);
   }
-  return describe(deps.db, id);
+  return describe(deps.db, found);
 }

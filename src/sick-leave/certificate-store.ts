@@ -66,9 +66,9 @@ export async function getCertificate(db: Queryable, id: string, options: { forUp
   return rows[0] ? row(rows[0]) : undefined;
 }
 
-export async function findCertificateByIdempotencyKey(db: Queryable, clientId: string, key: string): Promise<{ id: string; requestHash: string } | undefined> {
-  const rows = await db.query<{ id: string; request_hash: string }>('SELECT id, request_hash FROM certificates WHERE issuer_client_id = $1 AND idempotency_key = $2', [clientId, key]);
-  return rows[0] ? { id: rows[0].id, requestHash: rows[0].request_hash } : undefined;
+export async function findCertificateByIdempotencyKey(db: Queryable, clientId: string, key: string): Promise<{ id: string; status: CertificateStatus; requestHash: string } | undefined> {
+  const rows = await db.query<{ id: string; status: CertificateStatus; request_hash: string }>('SELECT id, status, request_hash FROM certificates WHERE issuer_client_id = $1 AND idempotency_key = $2', [clientId, key]);
+  return rows[0] ? { id: rows[0].id, status: rows[0].status, requestHash: rows[0].request_hash } : undefined;
 }
 
 /** The patient's current certificates' periods, as YYYY-MM-DD. */
