@@ -8,7 +8,9 @@ import { openPostgresDb } from '../src/store/postgres-db';
  * A fresh database for one benchmark run: a private schema in the PostgreSQL at `url`, or in-memory PGlite
  * when there is no url. The default keeps the single-database benches (hl7v2, subscriptions) on DATABASE_URL.
  */
-export async function openBenchDb(url: string | undefined = process.env.DATABASE_URL): Promise<{ db: Db; drop: () => Promise<void> }> {
+export async function openBenchDb(
+  url: string | undefined = process.env.DATABASE_URL,
+): Promise<{ db: Db; drop: () => Promise<void> }> {
   if (url) {
     const schema = `bench_${randomBytes(4).toString('hex')}`;
     const admin = openPostgresDb(url, { max: 1 });

@@ -39,10 +39,25 @@ function throughput(name: string, run: () => void, seconds = 3): void {
 async function mllpLatency(): Promise<void> {
   const receiver = await startMessageReceiver();
   const { db, drop } = await openBenchDb();
-  const config = loadConfig({ LOG_LEVEL: 'silent', QUEUE_PREFIX: `bench-${randomBytes(4).toString('hex')}`, MLLP_PORT: '0', MLLP_SENDERS: 'PSYK-EPJ=demo-hospital' });
-  const gateway = await startGateway(config, { db, logger: createLogger('silent'), metrics: createMetrics({ defaultMetrics: false }) });
+  const config = loadConfig({
+    LOG_LEVEL: 'silent',
+    // The benchmark measures throughput, not the per-client rate limit.
+    RATE_LIMIT_REQUESTS: '100000000',
+    QUEUE_PREFIX: `bench-${randomBytes(4).toString('hex')}`,
+    MLLP_PORT: '0',
+    MLLP_SENDERS: 'PSYK-EPJ=demo-hospital',
+  });
+  const gateway = await startGateway(config, {
+    db,
+    logger: createLogger('silent'),
+    metrics: createMetrics({ defaultMetrics: false }),
+  });
   const { default: request } = await import('supertest');
-  await request(gateway.app).post('/fhir').set('Authorization', 'Bearer demo-admin-key-000001').send(directoryBundle(receiver.url)).expect(200);
+  await request(gateway.app)
+    .post('/fhir')
+    .set('Authorization', 'Bearer demo-admin-key-000001')
+    .send(directoryBundle(receiver.url))
+    .expect(200);
   const socket = connect(gateway.mllp?.port ?? 0, '127.0.0.1');
   await new Promise((r) => socket.once('connect', r));
   const framer = new MllpFramer(1e7);
@@ -64,7 +79,9 @@ async function mllpLatency(): Promise<void> {
   }
   samples.sort((a, b) => a - b);
   const pct = (p: number) => (samples[Math.floor((samples.length - 1) * p)] ?? 0).toFixed(1);
-  console.log(`MLLP round trip (frame → AA, durably stored, ${db.kind}, 300 sequential): p50 ${pct(0.5)} ms, p99 ${pct(0.99)} ms`);
+  console.log(
+    `MLLP round trip (frame → AA, durably stored, ${db.kind}, 300 sequential): p50 ${pct(0.5)} ms, p99 ${pct(0.99)} ms`,
+  );
   socket.destroy();
   await gateway.queue.obliterate({ force: true });
   await gateway.close();
@@ -76,7 +93,9 @@ async function mllpLatency(): Promise<void> {
 async function main(): Promise<void> {
   console.log(`HL7 v2 benchmark, node ${process.version}, one core`);
   throughput('parse MDM^T02 fixture', () => parseHl7Message(mdm));
-  throughput('parse+map MDM^T02 → FHIR document', () => mapNativeDischargeLetter(mapHl7ToDischargeLetter(parseHl7Message(mdm)), testContext()));
+  throughput('parse+map MDM^T02 → FHIR document', () =>
+    mapNativeDischargeLetter(mapHl7ToDischargeLetter(parseHl7Message(mdm)), testContext()),
+  );
   throughput('parse corpus ORU-multiline.hl7 (529 OBX)', () => parseHl7Message(oru));
   await mllpLatency();
 }

@@ -77,21 +77,31 @@ async function bullmqCeiling(concurrency: number, jobs: number): Promise<number>
   const queue = new Queue('raw', { connection, prefix });
   let done = 0;
   let finish: () => void = () => undefined;
-  const finished = new Promise<void>((resolve) => { finish = resolve; });
+  const finished = new Promise<void>((resolve) => {
+    finish = resolve;
+  });
   const workerConnection = new IORedis(redisUrl, { maxRetriesPerRequest: null });
-  const worker = new Worker('raw', () => {
-    done += 1;
-    if (done === jobs) { finish(); }
-    return Promise.resolve();
-  }, { connection: workerConnection, prefix, concurrency: Math.max(concurrency, 1) });
+  const worker = new Worker(
+    'raw',
+    () => {
+      done += 1;
+      if (done === jobs) {
+        finish();
+      }
+      return Promise.resolve();
+    },
+    { connection: workerConnection, prefix, concurrency: Math.max(concurrency, 1) },
+  );
   const started = performance.now();
   let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < jobs) {
-      next += 1;
-      await queue.add('job', { deliveryId: randomBytes(8).toString('hex') }, { removeOnComplete: true });
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < jobs) {
+        next += 1;
+        await queue.add('job', { deliveryId: randomBytes(8).toString('hex') }, { removeOnComplete: true });
+      }
+    }),
+  );
   await finished;
   const rate = jobs / ((performance.now() - started) / 1000);
   await worker.close();
@@ -104,7 +114,11 @@ async function bullmqCeiling(concurrency: number, jobs: number): Promise<number>
 }
 
 /** Posts the letter fixture to `url` as the hospital, for `seconds` or for a number of requests. */
-function postLetters(url: string, connections: number, length: { duration: number } | { amount: number }): Promise<autocannon.Result> {
+function postLetters(
+  url: string,
+  connections: number,
+  length: { duration: number } | { amount: number },
+): Promise<autocannon.Result> {
   return autocannon({
     url,
     method: 'POST',
@@ -121,7 +135,20 @@ async function expressEcho(url: string, concurrency: number): Promise<{ perSecon
   return { perSecond: result['2xx'] / seconds, p99: result.latency.p99 };
 }
 
-const HEADER = ['concurrency', 'accepted/s', 'intake p50 ms', 'intake p99 ms', 'delivered/s', 'e2e p50 ms', 'e2e p99 ms', 'non-2xx', 'Express echo req/s', 'echo p99 ms', 'BullMQ ceiling jobs/s', 'accepted % of ceiling'];
+const HEADER = [
+  'concurrency',
+  'accepted/s',
+  'intake p50 ms',
+  'intake p99 ms',
+  'delivered/s',
+  'e2e p50 ms',
+  'e2e p99 ms',
+  'non-2xx',
+  'Express echo req/s',
+  'echo p99 ms',
+  'BullMQ ceiling jobs/s',
+  'accepted % of ceiling',
+];
 
 /** autocannon records whole milliseconds, so 0 means under one, not none. */
 const ms = (v: number): string => (v < 1 ? '< 1' : v.toFixed(1));
@@ -153,7 +180,9 @@ const markdownRow = (values: string[]): string => `| ${values.join(' | ')} |`;
 function redact(url: string): string {
   try {
     const u = new URL(url);
-    if (u.password) { u.password = '***'; }
+    if (u.password) {
+      u.password = '***';
+    }
     return u.toString();
   } catch {
     return '(unparseable URL)';
@@ -164,13 +193,30 @@ async function benchDatabase(label: string, url: string | undefined, echoUrl: st
   const receiver = await startMessageReceiver();
   const { db, drop } = await openBenchDb(url);
   const version = db.kind === 'postgres' ? (await db.query<{ v: string }>('SELECT version() AS v'))[0]?.v : undefined;
-  const config = loadConfig({ LOG_LEVEL: 'silent', REDIS_URL: redisUrl, QUEUE_PREFIX: `bench-${randomBytes(4).toString('hex')}`, WORKER_CONCURRENCY: '64' });
-  const gateway = await startGateway(config, { db, logger: createLogger('silent'), metrics: createMetrics({ defaultMetrics: false }) });
+  const config = loadConfig({
+    LOG_LEVEL: 'silent',
+    // The benchmark measures throughput, not the per-client rate limit.
+    RATE_LIMIT_REQUESTS: '100000000',
+    REDIS_URL: redisUrl,
+    QUEUE_PREFIX: `bench-${randomBytes(4).toString('hex')}`,
+    WORKER_CONCURRENCY: '64',
+  });
+  const gateway = await startGateway(config, {
+    db,
+    logger: createLogger('silent'),
+    metrics: createMetrics({ defaultMetrics: false }),
+  });
   const server = gateway.app.listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const load = await fetch(`${base}/fhir`, { method: 'POST', headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/fhir+json' }, body: JSON.stringify(directoryBundle(receiver.url)) });
-  if (!load.ok) { throw new Error(`directory load failed: ${load.status}`); }
+  const load = await fetch(`${base}/fhir`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/fhir+json' },
+    body: JSON.stringify(directoryBundle(receiver.url)),
+  });
+  if (!load.ok) {
+    throw new Error(`directory load failed: ${load.status}`);
+  }
   const warm = await postLetters(`${base}/discharge-letters`, 4, { amount: WARMUP_REQUESTS });
   await receiver.waitFor(warm['2xx'], 120000);
   await postLetters(echoUrl, 4, { amount: WARMUP_REQUESTS });
@@ -248,9 +294,27 @@ async function soak(dbUrl: string | undefined): Promise<SoakReport> {
 
 function soakTable(report: SoakReport): string[] {
   return [
-    markdownRow(['elapsed s', 'phase', 'rss MB', 'heapUsed MB', 'accepted (cumulative)', 'delivered (cumulative)', 'accepted/s since previous']),
+    markdownRow([
+      'elapsed s',
+      'phase',
+      'rss MB',
+      'heapUsed MB',
+      'accepted (cumulative)',
+      'delivered (cumulative)',
+      'accepted/s since previous',
+    ]),
     markdownRow(['---:', ':---', '---:', '---:', '---:', '---:', '---:']),
-    ...report.samples.map((s) => markdownRow([s.elapsedSeconds.toFixed(0), s.phase, s.rssMb.toFixed(1), s.heapUsedMb.toFixed(1), String(s.accepted), String(s.delivered), s.phase === 'load' ? s.acceptedPerSecond.toFixed(0) : '–'])),
+    ...report.samples.map((s) =>
+      markdownRow([
+        s.elapsedSeconds.toFixed(0),
+        s.phase,
+        s.rssMb.toFixed(1),
+        s.heapUsedMb.toFixed(1),
+        String(s.accepted),
+        String(s.delivered),
+        s.phase === 'load' ? s.acceptedPerSecond.toFixed(0) : '–',
+      ]),
+    ),
   ];
 }
 
@@ -259,7 +323,9 @@ const verdict = (met: boolean): string => (met ? '**met**' : '**not met**');
 /** Each target of the issue with the measured value and whether it is met, computed from this run's PostgreSQL rows. */
 function targetLines(postgres: DbResult | undefined): string[] {
   if (!postgres || postgres.skipped || postgres.rows.length === 0) {
-    return [`PostgreSQL was not measured in this run (${postgres?.skipped ?? 'no rows'}), so the targets are not assessed.`];
+    return [
+      `PostgreSQL was not measured in this run (${postgres?.skipped ?? 'no rows'}), so the targets are not assessed.`,
+    ];
   }
   const rows = postgres.rows;
   const best = (pick: (r: Row) => number): Row => rows.reduce((a, b) => (pick(b) > pick(a) ? b : a));
@@ -271,11 +337,27 @@ function targetLines(postgres: DbResult | undefined): string[] {
   return [
     markdownRow(['target (PostgreSQL)', 'measured', 'result']),
     markdownRow([':---', ':---', ':---']),
-    markdownRow([`≥ ${TARGET_PER_SECOND} letters/s accepted`, `${bestAccepted.acceptedPerSecond.toFixed(0)}/s (best, at concurrency ${bestAccepted.concurrency})`, verdict(bestAccepted.acceptedPerSecond >= TARGET_PER_SECOND)]),
-    markdownRow([`≥ ${TARGET_PER_SECOND} letters/s delivered`, `${bestDelivered.deliveredPerSecond.toFixed(0)}/s (best, at concurrency ${bestDelivered.concurrency})`, verdict(bestDelivered.deliveredPerSecond >= TARGET_PER_SECOND)]),
+    markdownRow([
+      `≥ ${TARGET_PER_SECOND} letters/s accepted`,
+      `${bestAccepted.acceptedPerSecond.toFixed(0)}/s (best, at concurrency ${bestAccepted.concurrency})`,
+      verdict(bestAccepted.acceptedPerSecond >= TARGET_PER_SECOND),
+    ]),
+    markdownRow([
+      `≥ ${TARGET_PER_SECOND} letters/s delivered`,
+      `${bestDelivered.deliveredPerSecond.toFixed(0)}/s (best, at concurrency ${bestDelivered.concurrency})`,
+      verdict(bestDelivered.deliveredPerSecond >= TARGET_PER_SECOND),
+    ]),
     atTarget
-      ? markdownRow([`intake p99 < ${TARGET_P99_MS} ms at concurrency ${TARGET_P99_CONCURRENCY}`, `${atTarget.intakeP99.toFixed(1)} ms`, verdict(atTarget.intakeP99 < TARGET_P99_MS)])
-      : markdownRow([`intake p99 < ${TARGET_P99_MS} ms at concurrency ${TARGET_P99_CONCURRENCY}`, `not measured (${TARGET_P99_CONCURRENCY} is not in BENCH_CONCURRENCY)`, '**not assessed**']),
+      ? markdownRow([
+          `intake p99 < ${TARGET_P99_MS} ms at concurrency ${TARGET_P99_CONCURRENCY}`,
+          `${atTarget.intakeP99.toFixed(1)} ms`,
+          verdict(atTarget.intakeP99 < TARGET_P99_MS),
+        ])
+      : markdownRow([
+          `intake p99 < ${TARGET_P99_MS} ms at concurrency ${TARGET_P99_CONCURRENCY}`,
+          `not measured (${TARGET_P99_CONCURRENCY} is not in BENCH_CONCURRENCY)`,
+          '**not assessed**',
+        ]),
     markdownRow([
       `accepted/s ≥ ${TARGET_CEILING_SHARE * 100}% of the BullMQ ceiling (at every concurrency)`,
       shares.map((s) => `${(s.share * 100).toFixed(1)}% at ${s.concurrency}`).join(', '),
@@ -332,7 +414,7 @@ function writeReport(results: DbResult[], soakReport: SoakReport, soakNote: stri
     '- delivered/s: accepted letters divided by the time from the start of the load until the loopback GP endpoint has every one of them; e2e p50/p99 is `deliveries.delivered_at − messages.created_at` for that step.',
     '- Express echo: a bare Express 5 app (`express.json()`, POST echoes the body) driven by the same autocannon settings and body: the HTTP ceiling.',
     '- BullMQ ceiling: raw `Queue.add` by as many producers as the concurrency, with a Worker of that concurrency doing nothing, on the same Redis: the queue ceiling. Both ceilings run after the gateway step has drained.',
-    '- Load generator, gateway (HTTP, relay and delivery worker) and GP endpoint share one Node process and the machine\'s cores with Redis and the database; the echo is measured the same way, so the comparison is like for like. The soak runs in a child process of its own with a GP endpoint that keeps nothing, so its memory is the gateway\'s plus autocannon\'s.',
+    "- Load generator, gateway (HTTP, relay and delivery worker) and GP endpoint share one Node process and the machine's cores with Redis and the database; the echo is measured the same way, so the comparison is like for like. The soak runs in a child process of its own with a GP endpoint that keeps nothing, so its memory is the gateway's plus autocannon's.",
     '',
   ];
   for (const r of results) {
@@ -341,7 +423,12 @@ function writeReport(results: DbResult[], soakReport: SoakReport, soakNote: stri
       lines.push(`Not measured: ${r.skipped}.`, '');
       continue;
     }
-    lines.push(markdownRow(HEADER), markdownRow(HEADER.map(() => '---:')), ...r.rows.map((row) => markdownRow(cells(row))), '');
+    lines.push(
+      markdownRow(HEADER),
+      markdownRow(HEADER.map(() => '---:')),
+      ...r.rows.map((row) => markdownRow(cells(row))),
+      '',
+    );
   }
   lines.push(
     `## Soak: ${soakReport.db === 'postgres' ? 'PostgreSQL' : 'PGlite (in memory)'}, ${soakReport.seconds} s at concurrency ${soakReport.concurrency}`,
@@ -382,7 +469,9 @@ async function main(): Promise<void> {
   }
   await echo.close();
 
-  const soakNote = havePostgres ? 'Against the PostgreSQL gateway.' : 'Against the PGlite gateway: no PostgreSQL answered.';
+  const soakNote = havePostgres
+    ? 'Against the PostgreSQL gateway.'
+    : 'Against the PGlite gateway: no PostgreSQL answered.';
   console.log(`\nSoak: ${soakSeconds}s at concurrency ${soakConcurrency}, ${havePostgres ? 'PostgreSQL' : 'PGlite'}`);
   const soakReport = await soak(havePostgres ? postgresUrl : undefined);
   console.log(soakTable(soakReport).join('\n'));

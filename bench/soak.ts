@@ -63,7 +63,11 @@ async function startLeanReceiver(): Promise<{ url: string; close: () => Promise<
       const bundle = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Bundle;
       res
         .writeHead(200, { 'content-type': 'application/fhir+json' })
-        .end(JSON.stringify(buildAcknowledgement(bundle, 'ok', { now: new Date(), newId: randomUUID, gatewayEndpoint: url })));
+        .end(
+          JSON.stringify(
+            buildAcknowledgement(bundle, 'ok', { now: new Date(), newId: randomUUID, gatewayEndpoint: url }),
+          ),
+        );
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -92,12 +96,27 @@ async function main(): Promise<void> {
 
   const receiver = await startLeanReceiver();
   const { db, drop } = await openBenchDb(dbUrl);
-  const config = loadConfig({ LOG_LEVEL: 'silent', REDIS_URL: redisUrl, QUEUE_PREFIX: `bench-soak-${randomBytes(4).toString('hex')}`, WORKER_CONCURRENCY: '64' });
-  const gateway = await startGateway(config, { db, logger: createLogger('silent'), metrics: createMetrics({ defaultMetrics: false }) });
+  const config = loadConfig({
+    LOG_LEVEL: 'silent',
+    // The benchmark measures throughput, not the per-client rate limit.
+    RATE_LIMIT_REQUESTS: '100000000',
+    REDIS_URL: redisUrl,
+    QUEUE_PREFIX: `bench-soak-${randomBytes(4).toString('hex')}`,
+    WORKER_CONCURRENCY: '64',
+  });
+  const gateway = await startGateway(config, {
+    db,
+    logger: createLogger('silent'),
+    metrics: createMetrics({ defaultMetrics: false }),
+  });
   const server = gateway.app.listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const load = await fetch(`${base}/fhir`, { method: 'POST', headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/fhir+json' }, body: JSON.stringify(directoryBundle(receiver.url)) });
+  const load = await fetch(`${base}/fhir`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/fhir+json' },
+    body: JSON.stringify(directoryBundle(receiver.url)),
+  });
   if (!load.ok) {
     throw new Error(`directory load failed: ${load.status}`);
   }
@@ -121,7 +140,10 @@ async function main(): Promise<void> {
       heapUsedMb: mb(memory.heapUsed),
       accepted,
       delivered: await deliveredCount(),
-      acceptedPerSecond: previous && elapsedSeconds > previous.elapsedSeconds ? (accepted - previous.accepted) / (elapsedSeconds - previous.elapsedSeconds) : 0,
+      acceptedPerSecond:
+        previous && elapsedSeconds > previous.elapsedSeconds
+          ? (accepted - previous.accepted) / (elapsedSeconds - previous.elapsedSeconds)
+          : 0,
     };
     samples.push(s);
     console.error(

@@ -34,14 +34,25 @@ async function main(): Promise<void> {
   const hook = await startMessageReceiver({ behaviour: { kind: 'status', status: 200 } });
   const config = loadConfig({
     LOG_LEVEL: 'silent',
+    // The benchmark measures throughput, not the per-client rate limit.
+    RATE_LIMIT_REQUESTS: '100000000',
     QUEUE_PREFIX: `bench-sub-${randomBytes(4).toString('hex')}`,
     REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
     PUBLIC_BASE_URL: 'http://gateway.bench',
     SUBSCRIPTION_POLL_MS: '50',
   });
-  const gateway = await startGateway(config, { db, logger: createLogger('silent'), metrics: createMetrics({ defaultMetrics: false }), relay: { pollMs: 50 } });
+  const gateway = await startGateway(config, {
+    db,
+    logger: createLogger('silent'),
+    metrics: createMetrics({ defaultMetrics: false }),
+    relay: { pollMs: 50 },
+  });
   const http = request(gateway.app);
-  await http.post('/fhir').set('Authorization', `Bearer ${key('admin')}`).send(directoryBundle(gp.url)).expect(200);
+  await http
+    .post('/fhir')
+    .set('Authorization', `Bearer ${key('admin')}`)
+    .send(directoryBundle(gp.url))
+    .expect(200);
   for (let i = 0; i < subscriptions; i += 1) {
     await http
       .post('/fhir/Subscription')
@@ -53,22 +64,38 @@ async function main(): Promise<void> {
           status: 'requested',
           reason: 'bench',
           criteria: TOPICS[0]?.url,
-          _criteria: { extension: [{ url: BACKPORT.filterCriteria, valueString: `Patient?general-practitioner=urn:oid:1.2.208.176.1.1|${GP_SOR}` }] },
+          _criteria: {
+            extension: [
+              {
+                url: BACKPORT.filterCriteria,
+                valueString: `Patient?general-practitioner=urn:oid:1.2.208.176.1.1|${GP_SOR}`,
+              },
+            ],
+          },
           channel: { type: 'rest-hook', endpoint: `${hook.url}/s${i}`, payload: 'application/fhir+json' },
         }),
       )
       .expect(201);
   }
-  const active = async () => Number((await db.query<{ n: string }>("SELECT count(*) AS n FROM subscriptions WHERE status = 'active'"))[0]?.n ?? 0);
+  const active = async () =>
+    Number(
+      (await db.query<{ n: string }>("SELECT count(*) AS n FROM subscriptions WHERE status = 'active'"))[0]?.n ?? 0,
+    );
   while ((await active()) < subscriptions) {
     await new Promise((r) => setTimeout(r, 50));
   }
   const expected = subscriptions * events;
-  const isEvent = (m: { bundle: { entry?: Array<{ resource?: unknown }> } }) => JSON.stringify(m.bundle.entry?.[0]?.resource).includes('event-notification');
+  const isEvent = (m: { bundle: { entry?: Array<{ resource?: unknown }> } }) =>
+    JSON.stringify(m.bundle.entry?.[0]?.resource).includes('event-notification');
   const baseline = hook.received.length;
   const started = performance.now();
   for (let i = 0; i < events; i += 1) {
-    await http.post('/discharge-letters').set('Authorization', `Bearer ${key('hospital')}`).set('Content-Type', 'application/json').send(letter).expect(202);
+    await http
+      .post('/discharge-letters')
+      .set('Authorization', `Bearer ${key('hospital')}`)
+      .set('Content-Type', 'application/json')
+      .send(letter)
+      .expect(202);
   }
   const intakeDone = performance.now();
   while (hook.received.slice(baseline).filter(isEvent).length < expected) {
@@ -87,7 +114,9 @@ async function main(): Promise<void> {
   console.log(`database: ${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite (in memory)'}`);
   console.log(`subscriptions: ${subscriptions}, letters: ${events}, notifications: ${expected}`);
   console.log(`intake of the burst: ${((intakeDone - started) / 1000).toFixed(2)} s`);
-  console.log(`all notifications delivered after: ${elapsed.toFixed(2)} s → ${(expected / elapsed).toFixed(0)} notifications/s`);
+  console.log(
+    `all notifications delivered after: ${elapsed.toFixed(2)} s → ${(expected / elapsed).toFixed(0)} notifications/s`,
+  );
   console.log(`per-subscription order kept: ${inOrder ? 'yes' : 'NO'}`);
   await gateway.queue.obliterate({ force: true }).catch(() => undefined);
   await gateway.notifier.queue.obliterate({ force: true }).catch(() => undefined);

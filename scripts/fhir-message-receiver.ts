@@ -3,6 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import type { Bundle, MessageHeader } from 'fhir/r4';
 import { buildAcknowledgement } from '../src/mappers/message/acknowledgement';
+import { buildMedComAcknowledgement } from '../src/mappers/medcom/acknowledgement';
+import { isMedCom } from '../src/mappers/medcom/messaging';
 
 /**
  * A stand-in for a GP system's FHIR endpoint, on loopback: it takes `POST /$process-message` and
@@ -10,7 +12,8 @@ import { buildAcknowledgement } from '../src/mappers/message/acknowledgement';
  * acknowledgement. Tests and the README demo use it; `behaviour` lets a test make it fail.
  */
 export type ReceiverBehaviour =
-  | { kind: 'ack'; code: 'ok' | 'transient-error' | 'fatal-error' }
+  /** errorCode: the MSG_* code of a MedCom acknowledgement that is not ok. */
+  | { kind: 'ack'; code: 'ok' | 'transient-error' | 'fatal-error'; errorCode?: string }
   | { kind: 'status'; status: number; body?: unknown }
   | { kind: 'empty'; status: number }
   | { kind: 'hang' }
@@ -22,6 +25,8 @@ export interface ReceivedMessage {
   /** Whether the receiver took it (answered ok, or slowly): a failed or hung attempt is false. */
   accepted?: boolean;
   bundle: Bundle;
+  /** The body as sent, byte for byte (JSON.parse would print a decimal written 0.60 as 0.6). */
+  text: string;
   path: string;
   receivedAt: Date;
 }
@@ -38,7 +43,45 @@ export interface MessageReceiver {
   close(): Promise<void>;
 }
 
-export async function startMessageReceiver(options: { port?: number; behaviour?: ReceiverBehaviour } = {}): Promise<MessageReceiver> {
+/**
+ * The acknowledgement this receiver answers: a MedCom Acknowledgement 2.0.x for a MedCom message (with a MSG_*
+ * error code when not ok), the gateway's own shape otherwise.
+ */
+export function acknowledgementFor(
+  bundle: Bundle,
+  code: 'ok' | 'transient-error' | 'fatal-error',
+  ownEndpoint: string,
+  errorCode?: string,
+): Bundle {
+  const ctx = { now: new Date(), newId: randomUUID, gatewayEndpoint: ownEndpoint };
+  if (isMedCom(bundle)) {
+    return buildMedComAcknowledgement(
+      {
+        message: bundle,
+        code,
+        ...(code === 'ok'
+          ? {}
+          : {
+              errorCode:
+                errorCode ??
+                (code === 'transient-error'
+                  ? 'MSG_Mailbox_Out_Of_Operation'
+                  : 'MSG_RECEIVER_UNABLE_TO_RECEIVE_MSG_TYPE'),
+              diagnostics: `receiver answered ${code}`,
+            }),
+        bundleId: randomUUID(),
+        messageHeaderId: randomUUID(),
+        sourceEndpoint: ownEndpoint,
+      },
+      ctx,
+    );
+  }
+  return buildAcknowledgement(bundle, code, ctx, code === 'ok' ? undefined : `receiver answered ${code}`);
+}
+
+export async function startMessageReceiver(
+  options: { port?: number; behaviour?: ReceiverBehaviour; host?: string } = {},
+): Promise<MessageReceiver> {
   const received: ReceivedMessage[] = [];
   const unique = new Map<string, ReceivedMessage>();
   const attempts = new Map<string, number>();
@@ -50,7 +93,7 @@ export async function startMessageReceiver(options: { port?: number; behaviour?:
     received,
     unique,
     behaviour: options.behaviour ?? { kind: 'ack', code: 'ok' },
-    waitFor(count, timeoutMs = 10000) {
+    waitFor(count, timeoutMs = 60000) {
       if (unique.size >= count) {
         return Promise.resolve();
       }
@@ -84,23 +127,34 @@ export async function startMessageReceiver(options: { port?: number; behaviour?:
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       let bundle: Bundle;
+      const text = Buffer.concat(chunks).toString('utf8');
       try {
-        bundle = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Bundle;
+        bundle = JSON.parse(text) as Bundle;
       } catch {
-        res.writeHead(400, { 'content-type': 'application/fhir+json' }).end('{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"invalid"}]}');
+        res
+          .writeHead(400, { 'content-type': 'application/fhir+json' })
+          .end('{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"invalid"}]}');
         return;
       }
       const header = bundle.entry?.[0]?.resource as MessageHeader | undefined;
-      const message: ReceivedMessage = { messageHeaderId: header?.id ?? '', bundle, path: req.url ?? '', receivedAt: new Date() };
+      const message: ReceivedMessage = {
+        messageHeaderId: header?.id ?? '',
+        bundle,
+        text,
+        path: req.url ?? '',
+        receivedAt: new Date(),
+      };
       const attempt = (attempts.get(message.messageHeaderId) ?? 0) + 1;
       attempts.set(message.messageHeaderId, attempt);
-      const behaviour = typeof receiver.behaviour === 'function' ? receiver.behaviour(message, attempt) : receiver.behaviour;
+      const behaviour =
+        typeof receiver.behaviour === 'function' ? receiver.behaviour(message, attempt) : receiver.behaviour;
       received.push(message);
       if (behaviour.kind === 'hang') {
         hanging.add(res);
         return;
       }
-      const accepted = behaviour.kind === 'ack' ? behaviour.code === 'ok' : behaviour.kind === 'slow' ? true : behaviour.status < 300;
+      const accepted =
+        behaviour.kind === 'ack' ? behaviour.code === 'ok' : behaviour.kind === 'slow' ? true : behaviour.status < 300;
       message.accepted = accepted;
       if (accepted && !unique.has(message.messageHeaderId)) {
         unique.set(message.messageHeaderId, message);
@@ -114,19 +168,29 @@ export async function startMessageReceiver(options: { port?: number; behaviour?:
         setTimeout(() => {
           hanging.delete(res);
           if (!res.destroyed) {
-            res.writeHead(200, { 'content-type': 'application/fhir+json' }).end(JSON.stringify(buildAcknowledgement(bundle, 'ok', { now: new Date(), newId: randomUUID, gatewayEndpoint: receiver.url })));
+            res
+              .writeHead(200, { 'content-type': 'application/fhir+json' })
+              .end(JSON.stringify(acknowledgementFor(bundle, 'ok', receiver.url)));
           }
         }, behaviour.delayMs);
       } else if (behaviour.kind === 'ack') {
-        res.writeHead(200, { 'content-type': 'application/fhir+json' }).end(JSON.stringify(buildAcknowledgement(bundle, behaviour.code, { now: new Date(), newId: randomUUID, gatewayEndpoint: receiver.url }, `receiver answered ${behaviour.code}`)));
+        res
+          .writeHead(200, { 'content-type': 'application/fhir+json' })
+          .end(JSON.stringify(acknowledgementFor(bundle, behaviour.code, receiver.url, behaviour.errorCode)));
       } else if (behaviour.kind === 'empty') {
         res.writeHead(behaviour.status).end();
       } else {
-        res.writeHead(behaviour.status, { 'content-type': 'application/fhir+json' }).end(JSON.stringify(behaviour.body ?? {}));
+        res
+          .writeHead(behaviour.status, { 'content-type': 'application/fhir+json' })
+          .end(JSON.stringify(behaviour.body ?? {}));
       }
     });
   });
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
-  (receiver as { url: string }).url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, resolve);
+  });
+  (receiver as { url: string }).url = `http://${host}:${(server.address() as AddressInfo).port}`;
   return receiver;
 }

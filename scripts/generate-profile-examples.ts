@@ -8,6 +8,9 @@ import { join } from 'node:path';
 import { profileExamples } from '../test/helpers/profile-examples';
 
 for (const [name, resource] of Object.entries(profileExamples())) {
-  writeFileSync(join(__dirname, '..', 'profiles', 'examples', `${name}.json`), `${JSON.stringify(resource, null, 2)}\n`);
+  writeFileSync(
+    join(__dirname, '..', 'profiles', 'examples', `${name}.json`),
+    `${JSON.stringify(resource, null, 2)}\n`,
+  );
   console.log(`wrote profiles/examples/${name}.json`);
 }

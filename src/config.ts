@@ -1,4 +1,6 @@
 import Ajv from 'ajv';
+import { outboundPolicy } from './outbound/address-policy';
+import { charsetFromSetting } from './hl7v2/charset';
 
 /**
  * Configuration from environment variables, checked once at start. A bad value stops start-up with a
@@ -27,6 +29,10 @@ export interface Config {
     /** How long one HTTP delivery may take before it counts as a transient failure. */
     readonly timeoutMs: number;
     readonly concurrency: number;
+    /** MedCom reliable messaging: resend after this long without an acknowledgement (MedCom: about 30 minutes). */
+    readonly medcomResendAfterMs: number;
+    /** MedCom reliable messaging: at most this many resends (MedCom: 2), then a dead letter. */
+    readonly medcomMaxResends: number;
   };
   /** Prefix of every Redis key the gateway's queues use, so several gateways (or test runs) can share a Redis. */
   readonly queuePrefix: string;
@@ -38,10 +44,27 @@ export interface Config {
   readonly validateOutput: 'fhir-input' | 'always' | 'never';
   /** TCP port of the MLLP listener; undefined turns it off. */
   readonly mllpPort: number | undefined;
-  /** Who may send over MLLP: "APP" or "APP|FACILITY" (MSH-3, MSH-4) mapped to a gateway client id. */
-  readonly mllpSenders: ReadonlyArray<{ application: string; facility: string | undefined; clientId: string }>;
+  /**
+   * Who may send over MLLP: "APP" or "APP|FACILITY" (MSH-3, MSH-4) mapped to a gateway client id, optionally
+   * with the sender's default character set (for messages without a usable MSH-18) and department SOR code
+   * (for messages whose MSH-4 and PV1-3 carry none): `APP|FACILITY=client;charset=8859/1;sor=265161000016004`.
+   */
+  readonly mllpSenders: ReadonlyArray<{
+    application: string;
+    facility: string | undefined;
+    clientId: string;
+    charset?: string | undefined;
+    sor?: string | undefined;
+  }>;
+  /** The character set of HL7 v2 messages without a usable MSH-18 when their sender has none configured. */
+  readonly hl7DefaultCharset: string;
   /** Whether this process runs the relay and delivery workers (false for an intake-only replica). */
   readonly runWorkers: boolean;
+  /**
+   * Directory and consent lookups kept in the process, per domain (LRU); 0 turns the cache off. Invalidated
+   * across processes through PostgreSQL NOTIFY and a version fence per decision (src/cache/lookup-cache.ts).
+   */
+  readonly lookupCacheEntries: number;
   readonly subscriptions: {
     /** Attempts per notification before the subscription turns error. */
     readonly attempts: number;
@@ -52,12 +75,54 @@ export interface Config {
     /** Whether rest-hooks may be plain http (they carry clinical content): by default only outside production. */
     readonly allowHttp: boolean;
   };
+  /** Where requests on someone else's behalf (rest-hooks, directory endpoints) may go (src/outbound). */
+  readonly outbound: {
+    /** Loopback, private, CGNAT and unique-local addresses may be reached (on by default outside production). */
+    readonly allowPrivate: boolean;
+    /** True when allowPrivate was not set but taken from NODE_ENV: start-up says so loudly. */
+    readonly allowPrivateByDefault: boolean;
+    /** CIDR ranges, addresses and host names reached whatever their address class. */
+    readonly allow: readonly string[];
+  };
   readonly statusReports: {
     /** How long before a status-report deadline the physician is reminded. */
     readonly remindBeforeMs: number;
     /** How often scheduled reminders are checked against Redis (re-added if Redis lost them). */
     readonly reminderReconcileMs: number;
   };
+  /** Protection against overload and guessing: request rates, failed logins, body sizes, slow clients. */
+  readonly limits: Limits;
+  /** Bearer token that /metrics requires; undefined leaves /metrics open (only outside production). */
+  readonly metricsToken: string | undefined;
+  /** How long an operator's browser session lasts without use, in seconds. */
+  readonly operatorSessionTtlS: number;
+}
+
+export interface Limits {
+  /** Requests one client may make per window (all replicas together: counted in Redis). */
+  readonly requestsPerWindow: number;
+  readonly requestWindowS: number;
+  /** Failed authentications per source address that are answered at once; after these, each is answered later. */
+  readonly authFailuresFree: number;
+  /** Failed authentications per source address within the window after which the address gets 429. */
+  readonly authFailuresBlock: number;
+  readonly authFailureWindowS: number;
+  /** Bytes of a document body (discharge letters, clinical documents, HL7 v2, certificates). */
+  readonly documentBodyBytes: number;
+  /** Bytes of a `$convert` body: a dry run needs the document without its attachments. */
+  readonly convertBodyBytes: number;
+  /** Bytes of the small JSON bodies (consents, requests, subscriptions, acknowledgements, operator actions). */
+  readonly smallBodyBytes: number;
+  /** Values (objects, array items, primitives) a JSON body may hold: bounds the CPU one validation takes. */
+  readonly jsonValues: number;
+  /** How long a client may take to send its request headers, and its whole request. */
+  readonly headersTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  /** How long an idle kept-alive connection stays open. */
+  readonly keepAliveTimeoutMs: number;
+  /** Open connections per process (more are refused) and per source address. */
+  readonly maxConnections: number;
+  readonly maxConnectionsPerAddress: number;
 }
 
 interface RawEnv {
@@ -75,12 +140,16 @@ interface RawEnv {
   DELIVERY_ATTEMPTS: number;
   DELIVERY_BACKOFF_MS: number;
   DELIVERY_TIMEOUT_MS: number;
+  MEDCOM_RESEND_AFTER_MS: number;
+  MEDCOM_MAX_RESENDS: number;
   WORKER_CONCURRENCY: number;
   QUEUE_PREFIX: string;
   RUN_WORKERS: boolean;
+  LOOKUP_CACHE_ENTRIES: number;
   VALIDATE_OUTPUT: Config['validateOutput'];
   MLLP_PORT?: number;
   MLLP_SENDERS?: string;
+  HL7_DEFAULT_CHARSET: string;
   STATUS_REPORT_REMIND_BEFORE_MS: number;
   REMINDER_RECONCILE_MS: number;
   SUBSCRIPTION_ATTEMPTS: number;
@@ -88,6 +157,24 @@ interface RawEnv {
   SUBSCRIPTION_TIMEOUT_MS: number;
   SUBSCRIPTION_POLL_MS: number;
   SUBSCRIPTION_ALLOW_HTTP?: boolean;
+  OUTBOUND_ALLOW_PRIVATE?: boolean;
+  OUTBOUND_ALLOW?: string;
+  RATE_LIMIT_REQUESTS: number;
+  RATE_LIMIT_WINDOW_S: number;
+  AUTH_FAILURES_FREE: number;
+  AUTH_FAILURES_BLOCK: number;
+  AUTH_FAILURE_WINDOW_S: number;
+  MAX_DOCUMENT_BYTES: number;
+  MAX_CONVERT_BYTES: number;
+  MAX_SMALL_BODY_BYTES: number;
+  MAX_JSON_VALUES: number;
+  HEADERS_TIMEOUT_MS: number;
+  REQUEST_TIMEOUT_MS: number;
+  KEEP_ALIVE_TIMEOUT_MS: number;
+  MAX_CONNECTIONS: number;
+  MAX_CONNECTIONS_PER_ADDRESS: number;
+  METRICS_TOKEN?: string;
+  OPERATOR_SESSION_TTL_S: number;
 }
 
 const schema = {
@@ -107,9 +194,12 @@ const schema = {
     DELIVERY_ATTEMPTS: { type: 'integer', minimum: 1, maximum: 100, default: 8 },
     DELIVERY_BACKOFF_MS: { type: 'integer', minimum: 1, maximum: 3600000, default: 2000 },
     DELIVERY_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 600000, default: 15000 },
+    MEDCOM_RESEND_AFTER_MS: { type: 'integer', minimum: 1, maximum: 86400000, default: 1800000 },
+    MEDCOM_MAX_RESENDS: { type: 'integer', minimum: 0, maximum: 2, default: 2 },
     WORKER_CONCURRENCY: { type: 'integer', minimum: 1, maximum: 1000, default: 32 },
     QUEUE_PREFIX: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,40}$', default: 'sektorbro' },
     RUN_WORKERS: { type: 'boolean', default: true },
+    LOOKUP_CACHE_ENTRIES: { type: 'integer', minimum: 0, maximum: 10000000, default: 10000 },
     VALIDATE_OUTPUT: { enum: ['fhir-input', 'always', 'never'], default: 'fhir-input' },
     MLLP_PORT: { type: 'integer', minimum: 0, maximum: 65535 },
     STATUS_REPORT_REMIND_BEFORE_MS: { type: 'integer', minimum: 0, maximum: 31536000000, default: 172800000 },
@@ -119,7 +209,31 @@ const schema = {
     SUBSCRIPTION_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 600000, default: 10000 },
     SUBSCRIPTION_POLL_MS: { type: 'integer', minimum: 10, maximum: 600000, default: 1000 },
     SUBSCRIPTION_ALLOW_HTTP: { type: 'boolean' },
-    MLLP_SENDERS: { type: 'string', pattern: '^[^=,|\\s]+(\\|[^=,|\\s]+)?=[A-Za-z0-9._-]+(,[^=,|\\s]+(\\|[^=,|\\s]+)?=[A-Za-z0-9._-]+)*$' },
+    OUTBOUND_ALLOW_PRIVATE: { type: 'boolean' },
+    OUTBOUND_ALLOW: { type: 'string', pattern: '^[^\\s,]+(,[^\\s,]+)*$' },
+    // APP[|FACILITY]=client[;charset=X][;sor=N], comma-separated; a facility may be a name with spaces.
+    RATE_LIMIT_REQUESTS: { type: 'integer', minimum: 1, maximum: 100000000, default: 6000 },
+    RATE_LIMIT_WINDOW_S: { type: 'integer', minimum: 1, maximum: 86400, default: 60 },
+    AUTH_FAILURES_FREE: { type: 'integer', minimum: 0, maximum: 10000000, default: 5 },
+    AUTH_FAILURES_BLOCK: { type: 'integer', minimum: 1, maximum: 10000000, default: 30 },
+    AUTH_FAILURE_WINDOW_S: { type: 'integer', minimum: 1, maximum: 86400, default: 900 },
+    MAX_DOCUMENT_BYTES: { type: 'integer', minimum: 1024, maximum: 104857600, default: 10485760 },
+    MAX_CONVERT_BYTES: { type: 'integer', minimum: 1024, maximum: 104857600, default: 2097152 },
+    MAX_SMALL_BODY_BYTES: { type: 'integer', minimum: 1024, maximum: 104857600, default: 262144 },
+    MAX_JSON_VALUES: { type: 'integer', minimum: 100, maximum: 100000000, default: 50000 },
+    HEADERS_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 600000, default: 10000 },
+    REQUEST_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 600000, default: 30000 },
+    KEEP_ALIVE_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 600000, default: 5000 },
+    MAX_CONNECTIONS: { type: 'integer', minimum: 1, maximum: 1000000, default: 1000 },
+    MAX_CONNECTIONS_PER_ADDRESS: { type: 'integer', minimum: 1, maximum: 1000000, default: 100 },
+    METRICS_TOKEN: { type: 'string', minLength: 16, pattern: '^[!-~]+$' },
+    OPERATOR_SESSION_TTL_S: { type: 'integer', minimum: 60, maximum: 86400, default: 1800 },
+    MLLP_SENDERS: {
+      type: 'string',
+      pattern:
+        '^[^=,|\\s]+(\\|[^=,|;\\s]([^=,|;]*[^=,|;\\s])?)?=[A-Za-z0-9._-]+(;(charset|sor)=[^=,;]+)*(,[^=,|\\s]+(\\|[^=,|;\\s]([^=,|;]*[^=,|;\\s])?)?=[A-Za-z0-9._-]+(;(charset|sor)=[^=,;]+)*)*$',
+    },
+    HL7_DEFAULT_CHARSET: { type: 'string', minLength: 1, default: 'UNICODE UTF-8' },
   },
   required: ['PORT', 'REDIS_URL', 'DATA_DIR', 'LOG_LEVEL'],
 } as const;
@@ -151,10 +265,50 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     });
     throw new ConfigError(problems);
   }
+  const mllpSenders = (raw.MLLP_SENDERS ?? '')
+    .split(',')
+    .filter(Boolean)
+    .map((rule) => {
+      const [main = '', ...options] = rule.split(';');
+      const [sender = '', clientId = ''] = main.split('=');
+      const [application = '', facility] = sender.split('|');
+      const option = (name: string) =>
+        options
+          .find((o) => o.startsWith(`${name}=`))
+          ?.slice(name.length + 1)
+          .trim() || undefined;
+      return { application, facility, clientId, charset: option('charset'), sor: option('sor') };
+    });
+  const charsetProblems = [
+    ...(charsetFromSetting(raw.HL7_DEFAULT_CHARSET)
+      ? []
+      : [
+          `HL7_DEFAULT_CHARSET: not a character set the gateway decodes (got ${JSON.stringify(raw.HL7_DEFAULT_CHARSET)})`,
+        ]),
+    ...mllpSenders
+      .filter((s) => s.charset !== undefined && !charsetFromSetting(s.charset))
+      .map(
+        (s) =>
+          `MLLP_SENDERS: charset of ${s.application} is not a character set the gateway decodes (got ${JSON.stringify(s.charset)})`,
+      ),
+    ...mllpSenders
+      .filter((s) => s.sor !== undefined && !/^[0-9]{6,18}$/.test(s.sor))
+      .map((s) => `MLLP_SENDERS: sor of ${s.application} must be a SOR code (digits) (got ${JSON.stringify(s.sor)})`),
+  ];
+  if (charsetProblems.length > 0) {
+    throw new ConfigError(charsetProblems);
+  }
   const port = raw.PORT;
+  const publicBaseUrl = raw.PUBLIC_BASE_URL?.replace(/\/$/, '') ?? `http://localhost:${port}`;
+  const outboundAllow = (raw.OUTBOUND_ALLOW ?? '').split(',').filter(Boolean);
+  try {
+    outboundPolicy({ allowPrivate: false, allow: outboundAllow, publicBaseUrl, port });
+  } catch (e) {
+    throw new ConfigError([`OUTBOUND_ALLOW: ${(e as Error).message}`]);
+  }
   return Object.freeze({
     port,
-    publicBaseUrl: (raw.PUBLIC_BASE_URL)?.replace(/\/$/, '') ?? `http://localhost:${port}`,
+    publicBaseUrl,
     redisUrl: raw.REDIS_URL,
     databaseUrl: raw.DATABASE_URL,
     dataDir: raw.DATA_DIR,
@@ -169,19 +323,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       backoffMs: raw.DELIVERY_BACKOFF_MS,
       timeoutMs: raw.DELIVERY_TIMEOUT_MS,
       concurrency: raw.WORKER_CONCURRENCY,
+      medcomResendAfterMs: raw.MEDCOM_RESEND_AFTER_MS,
+      medcomMaxResends: raw.MEDCOM_MAX_RESENDS,
     }),
     queuePrefix: raw.QUEUE_PREFIX,
     runWorkers: raw.RUN_WORKERS,
+    lookupCacheEntries: raw.LOOKUP_CACHE_ENTRIES,
     validateOutput: raw.VALIDATE_OUTPUT,
     mllpPort: raw.MLLP_PORT,
-    mllpSenders: (raw.MLLP_SENDERS ?? '')
-      .split(',')
-      .filter(Boolean)
-      .map((rule) => {
-        const [sender = '', clientId = ''] = rule.split('=');
-        const [application = '', facility] = sender.split('|');
-        return { application, facility, clientId };
-      }),
+    mllpSenders,
+    hl7DefaultCharset: raw.HL7_DEFAULT_CHARSET,
     subscriptions: Object.freeze({
       attempts: raw.SUBSCRIPTION_ATTEMPTS,
       backoffMs: raw.SUBSCRIPTION_BACKOFF_MS,
@@ -189,6 +340,34 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       pollMs: raw.SUBSCRIPTION_POLL_MS,
       allowHttp: raw.SUBSCRIPTION_ALLOW_HTTP ?? raw.NODE_ENV !== 'production',
     }),
-    statusReports: Object.freeze({ remindBeforeMs: raw.STATUS_REPORT_REMIND_BEFORE_MS, reminderReconcileMs: raw.REMINDER_RECONCILE_MS }),
+    outbound: Object.freeze({
+      allowPrivate: raw.OUTBOUND_ALLOW_PRIVATE ?? raw.NODE_ENV !== 'production',
+      allowPrivateByDefault: raw.OUTBOUND_ALLOW_PRIVATE === undefined && raw.NODE_ENV !== 'production',
+      allow: Object.freeze(outboundAllow),
+    }),
+    statusReports: Object.freeze({
+      remindBeforeMs: raw.STATUS_REPORT_REMIND_BEFORE_MS,
+      reminderReconcileMs: raw.REMINDER_RECONCILE_MS,
+    }),
+    limits: Object.freeze({
+      requestsPerWindow: raw.RATE_LIMIT_REQUESTS,
+      requestWindowS: raw.RATE_LIMIT_WINDOW_S,
+      authFailuresFree: raw.AUTH_FAILURES_FREE,
+      authFailuresBlock: Math.max(raw.AUTH_FAILURES_BLOCK, raw.AUTH_FAILURES_FREE + 1),
+      authFailureWindowS: raw.AUTH_FAILURE_WINDOW_S,
+      // No route takes more than the overall MAX_BODY_BYTES.
+      documentBodyBytes: Math.min(raw.MAX_DOCUMENT_BYTES, raw.MAX_BODY_BYTES),
+      convertBodyBytes: Math.min(raw.MAX_CONVERT_BYTES, raw.MAX_BODY_BYTES),
+      smallBodyBytes: Math.min(raw.MAX_SMALL_BODY_BYTES, raw.MAX_BODY_BYTES),
+      jsonValues: raw.MAX_JSON_VALUES,
+      headersTimeoutMs: raw.HEADERS_TIMEOUT_MS,
+      // Node requires requestTimeout >= headersTimeout.
+      requestTimeoutMs: Math.max(raw.REQUEST_TIMEOUT_MS, raw.HEADERS_TIMEOUT_MS),
+      keepAliveTimeoutMs: raw.KEEP_ALIVE_TIMEOUT_MS,
+      maxConnections: raw.MAX_CONNECTIONS,
+      maxConnectionsPerAddress: raw.MAX_CONNECTIONS_PER_ADDRESS,
+    }),
+    metricsToken: raw.METRICS_TOKEN,
+    operatorSessionTtlS: raw.OPERATOR_SESSION_TTL_S,
   });
 }

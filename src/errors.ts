@@ -1,4 +1,7 @@
-import type { OperationOutcome, OperationOutcomeIssue } from 'fhir/r4';
+import type { CodeableConcept, OperationOutcome, OperationOutcomeIssue } from 'fhir/r4';
+import type { ReasonCode } from './error-reasons';
+
+export type { ReasonCode } from './error-reasons';
 
 /**
  * The one error type of the gateway: an HTTP status plus the OperationOutcome that explains it.
@@ -24,8 +27,8 @@ export interface IssueInput {
   expression?: string;
   code?: IssueCode;
   severity?: OperationOutcomeIssue['severity'];
-  /** Machine-readable kebab-case reason, e.g. "no-listed-gp". */
-  reason?: string;
+  /** Machine-readable reason of CodeSystem sektorbro-error-codes, e.g. "no-listed-gp". */
+  reason?: ReasonCode;
 }
 
 export const GATEWAY_ERROR_SYSTEM = 'http://sektorbro.dk/fhir/CodeSystem/sektorbro-error-codes';
@@ -37,12 +40,17 @@ export function issue(input: IssueInput): OperationOutcomeIssue {
     diagnostics: input.diagnostics,
   };
   if (input.reason) {
-    out.details = { coding: [{ system: GATEWAY_ERROR_SYSTEM, code: input.reason }] };
+    out.details = reasonDetails(input.reason);
   }
   if (input.expression) {
     out.expression = [input.expression];
   }
   return out;
+}
+
+/** OperationOutcome.issue.details naming a reason of CodeSystem sektorbro-error-codes. */
+export function reasonDetails(reason: ReasonCode): CodeableConcept {
+  return { coding: [{ system: GATEWAY_ERROR_SYSTEM, code: reason }] };
 }
 
 export function outcome(issues: OperationOutcomeIssue[]): OperationOutcome {
@@ -63,23 +71,42 @@ export function escapeXml(text: string): string {
 }
 
 function fail(status: number, issues: IssueInput[], defaults: Partial<IssueInput>, cause?: unknown): GatewayError {
-  return new GatewayError(status, outcome(issues.map((i) => issue({ ...defaults, ...i }))), { cause });
+  return new GatewayError(
+    status,
+    outcome(issues.map((i) => issue({ ...defaults, ...i, reason: i.reason ?? defaults.reason }))),
+    { cause },
+  );
 }
 
+/**
+ * One builder per status, each taking the issues that explain it (IssueInput: the element, the text, the
+ * reason). A builder supplies the issue code and, where an issue names none, a default reason.
+ */
 export const errors = {
-  invalid: (...issues: IssueInput[]) => fail(400, issues, { code: 'invalid' }),
-  unauthorized: (diagnostics: string) => fail(401, [{ diagnostics }], { code: 'login', reason: 'unauthenticated' }),
-  forbidden: (diagnostics: string, reason = 'forbidden') => fail(403, [{ diagnostics, reason }], { code: 'forbidden' }),
-  notFound: (diagnostics: string) => fail(404, [{ diagnostics }], { code: 'not-found', reason: 'not-found' }),
-  conflict: (diagnostics: string, reason = 'conflict') => fail(409, [{ diagnostics, reason }], { code: 'conflict' }),
-  tooLarge: (diagnostics: string) => fail(413, [{ diagnostics }], { code: 'too-costly', reason: 'too-large' }),
-  unsupportedMediaType: (diagnostics: string) =>
-    fail(415, [{ diagnostics }], { code: 'not-supported', reason: 'unsupported-media-type' }),
+  // Every 400 carries a machine-readable reason: a specific one where the caller names it, else invalid-value.
+  invalid: (...issues: IssueInput[]) => fail(400, issues, { code: 'invalid', reason: 'invalid-value' }),
+  unauthorized: (...issues: IssueInput[]) => fail(401, issues, { code: 'login', reason: 'unauthenticated' }),
+  forbidden: (...issues: IssueInput[]) => fail(403, issues, { code: 'forbidden', reason: 'forbidden' }),
+  notFound: (...issues: IssueInput[]) => fail(404, issues, { code: 'not-found', reason: 'not-found' }),
+  conflict: (...issues: IssueInput[]) => fail(409, issues, { code: 'conflict', reason: 'conflict' }),
+  tooLarge: (...issues: Array<IssueInput & { reason?: 'too-large' | 'too-many-values' }>) =>
+    fail(413, issues, { code: 'too-costly', reason: 'too-large' }),
+  unsupportedMediaType: (...issues: IssueInput[]) =>
+    fail(415, issues, { code: 'not-supported', reason: 'unsupported-media-type' }),
   unprocessable: (...issues: IssueInput[]) => fail(422, issues, { code: 'processing' }),
-  unavailable: (diagnostics: string, cause?: unknown) =>
-    fail(503, [{ diagnostics }], { code: 'transient', reason: 'unavailable' }, cause),
+  /** 429: the caller sends too much; the route sets Retry-After. */
+  tooManyRequests: (...issues: Array<IssueInput & { reason: 'rate-limited' | 'too-many-failed-logins' }>) =>
+    fail(429, issues, { code: 'throttled' }),
+  /** 503: try again later; `cause` (the error behind it) goes to the log only. */
+  unavailable: (issue: IssueInput, cause?: unknown) =>
+    fail(503, [issue], { code: 'transient', reason: 'unavailable' }, cause),
   internal: (cause?: unknown) =>
-    fail(500, [{ diagnostics: 'Internal error; the request id identifies it in the gateway log' }], { code: 'exception' }, cause),
+    fail(
+      500,
+      [{ diagnostics: 'Internal error; the request id identifies it in the gateway log' }],
+      { code: 'exception' },
+      cause,
+    ),
 };
 
 /** Statuses that mean "try again later" when a recipient answers with them. */

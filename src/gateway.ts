@@ -2,28 +2,34 @@ import { readFileSync } from 'node:fs';
 import type { Queue, Worker } from 'bullmq';
 import type { OperationOutcome } from 'fhir/r4';
 import type { Express } from 'express';
-import type { Redis } from 'ioredis';
 import { buildIntakeDeps, createApp, type AppDeps } from './app';
 import { startMllpServer, type MllpServer } from './mllp/mllp-server';
 import { createDisclosureGuard, type DisclosureGuard } from './consent/disclosure-guard';
 import { consentPreDeliveryCheck } from './consent/pre-delivery-check';
-import { loadClients, type ClientRegistry } from './auth/clients';
+import { DEMO_CLIENTS, loadClients, type ClientRegistry } from './auth/clients';
 import type { Config } from './config';
 import { importDirectoryBundle } from './directory/import-directory';
 import { createFhirRegistry } from './directory/registry';
 import { createLogger, type Logger } from './observability/logger';
 import { createMetrics, type Metrics } from './observability/metrics';
-import { createRedisConnection } from './queue/connection';
+import type { BackgroundComponent } from './queue/component';
+import { createRedisConnections } from './queue/connection';
 import { createDeliveryQueue, type DeliveryJobData } from './queue/delivery-queue';
-import { createDeliveryWorker } from './queue/delivery-worker';
+import { createDelivery } from './queue/delivery-worker';
 import { OutboxRelay, type RelayOptions } from './queue/outbox-relay';
 import type { Db } from './store/db';
 import { openDb } from './store/open-db';
 import { getDefaultValidator } from './validation';
 import { loadStandardSets } from './status-report/question-sets';
 import { createReminderScheduler, type ReminderScheduler } from './status-report/reminders';
-import { fireReminder, type StatusReportDeps } from './status-report/status-report-service';
+import { createReminders } from './status-report/reminder-worker';
+import { createLookupCache, type LookupCache } from './cache/lookup-cache';
+import { createMeetingReminders } from './planning-meetings/meeting-reminders';
+import { fireMeetingReminder, type MeetingDeps } from './planning-meetings/meeting-service';
+import type { StatusReportDeps } from './status-report/status-report-service';
 import { createNotifier, type Notifier } from './subscriptions/notifier';
+import { outboundPolicy, type OutboundPolicy } from './outbound/address-policy';
+import { createOutboundDispatcher, type HostResolver } from './outbound/outbound-dispatcher';
 
 /**
  * Wires one gateway process: database, directory, clients, queue, relay, workers and the HTTP app.
@@ -39,7 +45,10 @@ export interface Gateway {
   readonly worker: Worker<DeliveryJobData> | undefined;
   readonly mllp: MllpServer | undefined;
   readonly reminders: ReminderScheduler;
+  /** The background components in start order (closed in reverse). */
+  readonly background: readonly BackgroundComponent[];
   readonly notifier: Notifier;
+  readonly lookups: LookupCache;
   /** Stop taking new messages (503) while in-flight work finishes. */
   beginShutdown(): void;
   /** Finishes in-flight jobs, then closes queues, Redis and the database. */
@@ -53,63 +62,71 @@ export interface GatewayOverrides {
   clients?: ClientRegistry;
   relay?: Partial<RelayOptions>;
   guard?: DisclosureGuard;
+  /** How outbound requests resolve host names (tests: a name that resolves to loopback). */
+  outboundResolver?: HostResolver;
 }
 
 export async function startGateway(config: Config, overrides: GatewayOverrides = {}): Promise<Gateway> {
   const logger = overrides.logger ?? createLogger(config.logLevel);
   const metrics = overrides.metrics ?? createMetrics();
+  // Progress lines, so a slow start can be told from a hang (each with how long it took).
+  let phaseStart = Date.now();
+  const phaseDone = (fields: Record<string, unknown>, msg: string) => {
+    logger.info({ ...fields, ms: Date.now() - phaseStart }, msg);
+    phaseStart = Date.now();
+  };
+  logger.info({ database: config.databaseUrl ? 'postgresql' : 'pglite' }, 'starting: opening the database');
   const clients = overrides.clients ?? loadClients(config.clientsFile, config.production);
-  const validator = getDefaultValidator();
+  if (!overrides.clients && !config.clientsFile) {
+    logger.warn(
+      { clients: DEMO_CLIENTS.map((c) => c.id) },
+      'DEMO API KEYS ARE ACTIVE, including an admin key: anyone who has read the README can use this gateway. ' +
+        'Set GATEWAY_CLIENTS_FILE (and NODE_ENV=production) for anything but a demo.',
+    );
+  }
   const guard = overrides.guard ?? createDisclosureGuard();
-  const db = overrides.db ?? (await openDb(config));
+  const db =
+    overrides.db ??
+    (await openDb(config, (applied) => {
+      phaseDone({ applied }, 'database open, migrations applied');
+    }));
+  const validator = getDefaultValidator();
+  phaseDone({ profiles: validator.profiles.length }, 'FHIR R4 definitions and profiles loaded');
+  const outbound = outboundPolicy({ ...config.outbound, publicBaseUrl: config.publicBaseUrl, port: config.port });
+  const dispatcher = createOutboundDispatcher(outbound, overrides.outboundResolver);
+  if (config.outbound.allowPrivate) {
+    logger.warn(
+      { allowPrivateByDefault: config.outbound.allowPrivateByDefault },
+      'OUTBOUND_ALLOW_PRIVATE is on: rest-hooks and endpoints may point at loopback and private addresses (for local demos and tests; set OUTBOUND_ALLOW_PRIVATE=false, or run with NODE_ENV=production, to refuse them)',
+    );
+  }
   if (config.directoryFile) {
-    await loadDirectoryFile(db, config.directoryFile, logger);
+    await loadDirectoryFile(db, config.directoryFile, logger, outbound);
+    phaseStart = Date.now();
   }
 
-  const queueConnection = createRedisConnection(config.redisUrl, 'worker');
-  const probeConnection: Redis = createRedisConnection(config.redisUrl, 'probe');
-  for (const connection of [queueConnection, probeConnection]) {
-    connection.on('error', (err) => {
-      logger.warn({ err: { message: err.message } }, 'redis connection error');
-    });
-  }
-  const queue = createDeliveryQueue(queueConnection, config.queuePrefix);
+  // Listening before anything is cached: a change made through another replica from here on is heard.
+  const lookups = createLookupCache(db, logger, { maxEntries: config.lookupCacheEntries });
+  await lookups.start();
+  const redis = createRedisConnections(config.redisUrl, logger);
+  const workers = config.runWorkers;
+  const queue = createDeliveryQueue(redis.queue, config.queuePrefix);
   const retry = { attempts: config.delivery.attempts, backoffMs: config.delivery.backoffMs };
   const relay = new OutboxRelay(db, queue, logger, { retry, ...overrides.relay });
-  // BullMQ does not close a connection it was given, so the gateway keeps each one to quit it itself.
-  const workerConnection = config.runWorkers ? createRedisConnection(config.redisUrl, 'worker') : undefined;
-  const worker = workerConnection
-    ? createDeliveryWorker({ db, logger, metrics, timeoutMs: config.delivery.timeoutMs, preDeliveryCheck: consentPreDeliveryCheck(db, guard) }, workerConnection, {
-        prefix: config.queuePrefix,
-        concurrency: config.delivery.concurrency,
-      })
-    : undefined;
-  if (config.runWorkers) {
-    relay.start();
-  }
-
+  const reminderScheduler = createReminderScheduler(db, redis.queue, config.queuePrefix);
   const statusReports: StatusReportDeps = {
     db,
     guard,
     validator,
     logger,
     sets: loadStandardSets(),
-    reminders: undefined,
+    reminders: reminderScheduler,
     remindBeforeMs: config.statusReports.remindBeforeMs,
     gatewayEndpoint: `${config.publicBaseUrl}/fhir`,
     onAccepted: () => {
       wakeAfterIntake();
     },
   };
-  const reminderWorkerConnection = config.runWorkers ? createRedisConnection(config.redisUrl, 'worker') : undefined;
-  const reminders = createReminderScheduler(db, queueConnection, {
-    prefix: config.queuePrefix,
-    logger,
-    reconcileMs: config.statusReports.reminderReconcileMs,
-    workerConnection: reminderWorkerConnection,
-    fire: (job) => fireReminder(statusReports, job.taskId, job.kind),
-  });
-  statusReports.reminders = reminders;
   /**
    * After a commit that stored messages: the relay at once, and the notifier when subscription events were
    * recorded (unknown counts as some). Intake passes its count, so a letter nobody subscribed to costs the
@@ -121,8 +138,70 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
       notifier.wake();
     }
   }
-  const notifierConnection = config.runWorkers ? createRedisConnection(config.redisUrl, 'worker') : undefined;
-  const notifier = createNotifier({ db, guard, logger }, queueConnection, notifierConnection, { prefix: config.queuePrefix, baseUrl: `${config.publicBaseUrl}/fhir`, ...config.subscriptions });
+  const delivery = createDelivery(
+    queue,
+    workers
+      ? {
+          deps: {
+            db,
+            logger,
+            metrics,
+            timeoutMs: config.delivery.timeoutMs,
+            outbound,
+            dispatcher,
+            preDeliveryCheck: consentPreDeliveryCheck(db, guard, lookups),
+            medcom: {
+              resendAfterMs: config.delivery.medcomResendAfterMs,
+              maxResends: config.delivery.medcomMaxResends,
+            },
+          },
+          connection: redis.worker(),
+          concurrency: config.delivery.concurrency,
+        }
+      : undefined,
+    config.queuePrefix,
+  );
+  const reminders = createReminders(reminderScheduler, statusReports, workers ? redis.worker() : undefined, {
+    prefix: config.queuePrefix,
+    reconcileMs: config.statusReports.reminderReconcileMs,
+  });
+  const planningMeetings: MeetingDeps = {
+    db,
+    guard,
+    logger,
+    gatewayEndpoint: `${config.publicBaseUrl}/fhir`,
+    onAccepted: () => {
+      wakeAfterIntake();
+    },
+  };
+  // Its worker reconciles the reminders the database holds with Redis from the moment it is created.
+  const meetingReminders = createMeetingReminders(db, redis.queue, {
+    prefix: config.queuePrefix,
+    logger,
+    reconcileMs: config.statusReports.reminderReconcileMs,
+    workerConnection: workers ? redis.worker() : undefined,
+    fire: (meetingId, version) => fireMeetingReminder(planningMeetings, meetingId, version),
+  });
+  planningMeetings.reminders = meetingReminders;
+  const meetingReminderComponent: BackgroundComponent = {
+    name: 'planning-meeting reminders',
+    start: () => undefined,
+    close: () => meetingReminders.close(),
+  };
+  const notifier = createNotifier({ db, guard, logger }, redis.queue, workers ? redis.worker() : undefined, {
+    prefix: config.queuePrefix,
+    baseUrl: `${config.publicBaseUrl}/fhir`,
+    ...config.subscriptions,
+    outbound,
+    dispatcher,
+  });
+  // Started in this order and closed in reverse: the relay stops feeding the delivery queue before it closes.
+  const background: BackgroundComponent[] = workers
+    ? [delivery, relay, reminders, meetingReminderComponent, notifier]
+    : [delivery, reminders, meetingReminderComponent, notifier];
+  for (const component of background) {
+    component.start();
+  }
 
   let shuttingDown = false;
   const appDeps: AppDeps = {
@@ -130,12 +209,15 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
     logger,
     metrics,
     db,
-    redis: probeConnection,
+    redis: redis.probe,
     clients,
     validator,
     guard,
-    queues: [queue, reminders.queue, notifier.queue],
-    registry: config.registryFhirUrl ? createFhirRegistry(config.registryFhirUrl) : undefined,
+    queues: [queue, reminders.queue, notifier.queue, meetingReminders.queue],
+    planningMeetings,
+    registry: config.registryFhirUrl
+      ? createFhirRegistry(config.registryFhirUrl, { policy: outbound, dispatcher })
+      : undefined,
     wakeRelay: () => {
       relay.wake();
     },
@@ -143,19 +225,26 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
     isShuttingDown: () => shuttingDown,
     statusReports,
     notifier,
+    outbound,
+    lookups,
   };
   const app = createApp(appDeps);
-  const mllp = config.mllpPort === undefined ? undefined : await startMllpServer(buildIntakeDeps(appDeps), logger, {
-    port: config.mllpPort,
-    maxFrameBytes: config.maxBodyBytes,
-    senders: config.mllpSenders.map((s) => {
-      const client = clients.byId(s.clientId);
-      if (!client) {
-        throw new Error(`MLLP_SENDERS: ${s.application} is mapped to unknown client ${s.clientId}`);
-      }
-      return { application: s.application, facility: s.facility, client };
-    }),
-  });
+  phaseDone({ runWorkers: config.runWorkers }, 'queues, workers and HTTP routes ready');
+  const mllp =
+    config.mllpPort === undefined
+      ? undefined
+      : await startMllpServer(buildIntakeDeps(appDeps), logger, {
+          port: config.mllpPort,
+          maxFrameBytes: config.maxBodyBytes,
+          senders: config.mllpSenders.map((s) => {
+            const client = clients.byId(s.clientId);
+            if (!client) {
+              throw new Error(`MLLP_SENDERS: ${s.application} is mapped to unknown client ${s.clientId}`);
+            }
+            return { application: s.application, facility: s.facility, client, charset: s.charset, sor: s.sor };
+          }),
+          defaultCharset: config.hl7DefaultCharset,
+        });
 
   let closing: Promise<void> | undefined;
   return {
@@ -165,10 +254,12 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
     metrics,
     queue,
     relay,
-    worker,
+    worker: delivery.worker,
     mllp,
-    reminders,
+    reminders: reminderScheduler,
+    background,
     notifier,
+    lookups,
     beginShutdown() {
       shuttingDown = true;
     },
@@ -176,15 +267,12 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
       shuttingDown = true;
       closing ??= (async () => {
         await mllp?.close();
-        await relay.stop();
-        // Worker.close waits for active jobs; a job cut short stays in Redis and runs again elsewhere.
-        await worker?.close();
-        await reminders.close();
-        await notifier.close();
-        await queue.close();
-        await Promise.all(
-          [queueConnection, probeConnection, workerConnection, reminderWorkerConnection, notifierConnection].filter((c) => c !== undefined).map((c) => c.quit().catch(() => undefined)),
-        );
+        for (const component of [...background].reverse()) {
+          await component.close();
+        }
+        await dispatcher.close().catch(() => undefined);
+        await lookups.stop();
+        await redis.quit();
         if (!overrides.db) {
           await db.close();
         }
@@ -194,17 +282,19 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
   };
 }
 
-async function loadDirectoryFile(db: Db, file: string, logger: Logger): Promise<void> {
+async function loadDirectoryFile(db: Db, file: string, logger: Logger, outbound: OutboundPolicy): Promise<void> {
   let bundle: unknown;
   try {
     bundle = JSON.parse(readFileSync(file, 'utf8'));
   } catch (e) {
     throw new Error(`DIRECTORY_FILE: cannot read ${file}: ${(e as Error).message}`);
   }
-  const result = await importDirectoryBundle(db, bundle);
+  const result = await importDirectoryBundle(db, bundle, outbound);
   const failed = (result.entry ?? []).filter((e) => !/^2/.test(e.response?.status ?? ''));
   if (failed.length > 0) {
-    throw new Error(`DIRECTORY_FILE: ${failed.length} entries of ${file} could not be loaded: ${failed.map((f) => (f.response?.outcome as OperationOutcome | undefined)?.issue[0]?.diagnostics ?? '').join('; ')}`);
+    throw new Error(
+      `DIRECTORY_FILE: ${failed.length} entries of ${file} could not be loaded: ${failed.map((f) => (f.response?.outcome as OperationOutcome | undefined)?.issue[0]?.diagnostics ?? '').join('; ')}`,
+    );
   }
   logger.info({ entries: result.entry?.length ?? 0 }, 'directory file loaded');
 }

@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import { ConfigError, loadConfig } from './config';
 import { startGateway } from './gateway';
+import { createHttpServer } from './limits/http-server';
 
 /**
  * The gateway process: read configuration (a bad value stops start-up and names it), start, listen, and
@@ -18,8 +19,17 @@ async function main(): Promise<void> {
     throw e;
   }
   const gateway = await startGateway(config);
-  const server: Server = gateway.app.listen(config.port, () => {
-    gateway.logger.info({ port: config.port, database: gateway.db.kind, publicBaseUrl: config.publicBaseUrl }, 'sektorbro gateway listening');
+  const server: Server = createHttpServer(gateway.app, config.limits).listen(config.port, () => {
+    gateway.logger.info(
+      {
+        port: config.port,
+        database: gateway.db.kind,
+        publicBaseUrl: config.publicBaseUrl,
+        startupMs: Math.round(process.uptime() * 1000),
+        docs: `${config.publicBaseUrl}/docs`,
+      },
+      'sektorbro gateway listening',
+    );
   });
   server.on('error', (err) => {
     gateway.logger.fatal({ err }, 'cannot listen');

@@ -1,5 +1,5 @@
 import type { AuditEvent, Bundle } from 'fhir/r4';
-import { escapeXml } from '../errors';
+import { isMessageKind, kindFacts } from '../messages/message-kinds';
 import type { Queryable } from '../store/db';
 
 /**
@@ -7,7 +7,10 @@ import type { Queryable } from '../store/db';
  * as FHIR AuditEvents and as plain-language entries a citizen can read.
  */
 export async function disclosuresOf(db: Queryable, patientCpr: string, limit = 500): Promise<AuditEvent[]> {
-  const rows = await db.query<{ resource: AuditEvent }>('SELECT resource FROM audit_events WHERE patient_cpr = $1 ORDER BY recorded DESC LIMIT $2', [patientCpr, limit]);
+  const rows = await db.query<{ resource: AuditEvent }>(
+    'SELECT resource FROM audit_events WHERE patient_cpr = $1 ORDER BY recorded DESC LIMIT $2',
+    [patientCpr, limit],
+  );
   return rows.map((r) => r.resource);
 }
 
@@ -18,22 +21,21 @@ export interface DisclosureEntry {
   to: string;
   purpose: string | null;
   consent: string | null;
-  outcome: 'disclosed' | 'refused' | 'failed';
+  outcome: 'disclosed' | 'refused' | 'failed' | 'consent-changed';
   action: string;
   note: string | null;
 }
 
-const KIND_TEXT: Record<string, string> = {
-  'discharge-letter': 'a discharge letter',
-  'clinical-document': 'a clinical note or document',
-  'admission-notification': 'a notice that you were admitted',
-  'discharge-notification': 'a notice that you were discharged',
-  'status-report': 'a status report',
-  'status-report-request': 'a request for a status report',
-  'sick-leave-certificate': 'a sick-leave certificate',
-};
+/** A message kind in a sentence ("a discharge letter"): its label from the table of kinds; other names as they are. */
+function kindText(name: string): string {
+  const label = isMessageKind(name) ? kindFacts(name).label.en : undefined;
+  return label ? label.charAt(0).toLowerCase() + label.slice(1) : name;
+}
 
 export function toDisclosureEntry(event: AuditEvent): DisclosureEntry {
+  if (event.subtype?.[0]?.code?.startsWith('consent-')) {
+    return consentEntry(event);
+  }
   const sender = event.agent.find((a) => a.requestor);
   const recipient = event.agent.find((a) => !a.requestor);
   const message = event.entity?.find((e) => e.type?.code === '2');
@@ -43,7 +45,7 @@ export function toDisclosureEntry(event: AuditEvent): DisclosureEntry {
   const outcome = event.outcome === '0' ? 'disclosed' : event.outcome === '4' ? 'refused' : 'failed';
   return {
     when: event.recorded,
-    what: KIND_TEXT[kind] ?? kind,
+    what: kindText(kind),
     from: sender?.who?.display ?? sender?.who?.identifier?.value ?? 'unknown',
     to: recipient?.who?.display ?? recipient?.who?.identifier?.value ?? 'unknown',
     purpose: event.purposeOfEvent?.[0]?.coding?.[0]?.display ?? event.purposeOfEvent?.[0]?.coding?.[0]?.code ?? null,
@@ -54,31 +56,29 @@ export function toDisclosureEntry(event: AuditEvent): DisclosureEntry {
   };
 }
 
+/** A consent recorded, changed or withdrawn (mappers/consent-audit-event.ts): who did it and what changed. */
+function consentEntry(event: AuditEvent): DisclosureEntry {
+  const agent = event.agent[0];
+  const consent = event.entity?.find((e) => e.type?.code === 'Consent');
+  const role = agent?.role?.[0]?.text;
+  return {
+    when: event.recorded,
+    what: 'your consent',
+    from: role === 'patient' ? 'you' : `${agent?.who?.display ?? 'unknown'}${role ? ` (${role})` : ''}`,
+    to: '',
+    purpose: null,
+    consent: consent?.what?.reference ?? null,
+    outcome: 'consent-changed',
+    action: event.subtype?.[0]?.code ?? 'unknown',
+    note: consent?.detail?.find((d) => d.type === 'change')?.valueString ?? null,
+  };
+}
+
 export function disclosureBundle(events: AuditEvent[]): Bundle {
-  return { resourceType: 'Bundle', type: 'searchset', total: events.length, entry: events.map((e) => ({ fullUrl: `AuditEvent/${e.id ?? ''}`, resource: e, search: { mode: 'match' } })) };
-}
-
-const OUTCOME_TEXT = { disclosed: 'was sent', refused: 'was stopped', failed: 'could not be delivered' } as const;
-
-/** A page a citizen can read: who received what, when, why and under which consent. */
-export function disclosureHtml(entries: DisclosureEntry[]): string {
-  const rows = entries
-    .map(
-      (e) => `<tr><td>${escapeXml(new Date(e.when).toLocaleString('da-DK', { timeZone: 'Europe/Copenhagen' }))}</td>
-<td>${escapeXml(`${capitalise(e.what)} from ${e.from} to ${e.to} ${OUTCOME_TEXT[e.outcome]}.`)}</td>
-<td>${escapeXml(e.purpose ?? '—')}</td><td>${escapeXml(e.consent ? `your consent (${e.consent})` : e.outcome === 'refused' ? 'no consent covered it' : 'the law (treatment)')}</td>
-<td>${escapeXml(e.note ?? '')}</td></tr>`,
-    )
-    .join('\n');
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Who has received information about you</title>
-<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ccc;padding:.5rem;text-align:left;vertical-align:top}</style></head>
-<body><h1>Who has received information about you</h1>
-<p>Every time Sektorbro sends information about you to a doctor, a hospital, your municipality or an employer, or stops a message because you had not consented, it is listed here. Newest first.</p>
-${entries.length === 0 ? '<p>Nothing has been sent about you.</p>' : `<table><thead><tr><th>When</th><th>What happened</th><th>Why (purpose)</th><th>Allowed by</th><th>Note</th></tr></thead><tbody>\n${rows}\n</tbody></table>`}
-</body></html>`;
-}
-
-function capitalise(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
+  return {
+    resourceType: 'Bundle',
+    type: 'searchset',
+    total: events.length,
+    entry: events.map((e) => ({ fullUrl: `AuditEvent/${e.id ?? ''}`, resource: e, search: { mode: 'match' } })),
+  };
 }

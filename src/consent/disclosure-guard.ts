@@ -2,11 +2,18 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Organization } from 'fhir/r4';
 import Ajv from 'ajv';
-import type { Role } from '../auth/clients';
+import { ROLES, type Role } from '../auth/clients';
 import { SYSTEM } from '../mappers/systems';
+import { MESSAGE_KIND_NAMES } from '../messages/message-kinds';
 import type { Queryable } from '../store/db';
 import { activeConsentsFor } from './consent-store';
-import { decideDisclosure, type Decision, type DisclosurePolicy, type DisclosureRequest, type Sector } from './evaluate-consent';
+import {
+  decideDisclosure,
+  type Decision,
+  type DisclosurePolicy,
+  type DisclosureRequest,
+  type Sector,
+} from './evaluate-consent';
 
 /**
  * Loads the policy file and decides disclosures against the patient's current consents. Used at intake
@@ -17,9 +24,35 @@ export const POLICY_FILE = join(__dirname, '..', '..', 'policy', 'disclosure-pol
 const SECTORS = ['health', 'municipality', 'employer'];
 const policySchema = {
   type: 'object',
-  required: ['version', 'rules'],
+  required: ['version', 'rules', 'grants'],
   properties: {
     version: { type: 'string' },
+    grants: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['role', 'description', 'deny', 'permits'],
+        additionalProperties: false,
+        properties: {
+          role: { enum: ROLES },
+          description: { type: 'string' },
+          deny: { type: 'boolean' },
+          permits: {
+            type: 'array',
+            items: {
+              type: 'object',
+              required: ['recipients', 'purposes', 'dataClasses'],
+              additionalProperties: false,
+              properties: {
+                recipients: { anyOf: [{ enum: ['any', 'self'] }, { type: 'array', items: { enum: SECTORS } }] },
+                purposes: { anyOf: [{ const: 'any' }, { type: 'array', items: { type: 'string' } }] },
+                dataClasses: { anyOf: [{ const: 'any' }, { type: 'array', items: { type: 'string' } }] },
+              },
+            },
+          },
+        },
+      },
+    },
     rules: {
       type: 'array',
       minItems: 1,
@@ -32,7 +65,8 @@ const policySchema = {
           description: { type: 'string' },
           from: { enum: SECTORS },
           to: { enum: SECTORS },
-          messageKinds: { type: 'array', items: { type: 'string' } },
+          // A rule names kinds of the table (messages/message-kinds.ts): a misspelt kind would never match.
+          messageKinds: { type: 'array', items: { enum: MESSAGE_KIND_NAMES } },
           purposes: { type: 'array', items: { type: 'string' } },
           default: { enum: ['permit', 'deny'] },
           basis: { type: 'string' },
@@ -55,6 +89,10 @@ export function loadPolicy(file = POLICY_FILE): DisclosurePolicy {
   if (!last || last.from || last.to || last.messageKinds || last.purposes || last.default !== 'deny') {
     throw new Error(`disclosure policy ${file}: the last rule must be a catch-all deny`);
   }
+  const ungranted = ROLES.filter((role) => parsed.grants.filter((g) => g.role === role).length !== 1);
+  if (ungranted.length > 0) {
+    throw new Error(`disclosure policy ${file}: grants must name every role once (${ungranted.join(', ')})`);
+  }
   return parsed;
 }
 
@@ -66,6 +104,7 @@ export function sectorOfRole(role: Role): Sector {
       return 'employer';
     case 'hospital':
     case 'gp':
+    case 'caremanager':
     case 'admin':
     case 'patient':
       return 'health';

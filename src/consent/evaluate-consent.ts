@@ -1,5 +1,6 @@
-import type { Consent, ConsentProvision } from 'fhir/r4';
+import type { Consent } from 'fhir/r4';
 import { SYSTEM } from '../mappers/systems';
+import { readProvisions } from './provisions';
 
 /**
  * Decides whether one disclosure may happen: the policy's rule for the flow (from sector → to sector,
@@ -26,6 +27,27 @@ export interface PolicyRule {
 export interface DisclosurePolicy {
   version: string;
   rules: PolicyRule[];
+  /** Per role of the recording client: what its consents may permit (consent-grants.ts checks it). */
+  grants: RoleGrant[];
+}
+
+/**
+ * What a consent recorded by a client of one role may permit. `recipients`: anyone, the recording organisation
+ * only (`self`), or organisations of the listed sectors (and those whole sectors). `purposes` and `dataClasses`:
+ * codes of sektorbro-purpose / v3-ActReason and sektorbro-data-class, or `any`. `deny`: whether it may record
+ * objections at all.
+ */
+export interface RoleGrant {
+  role: string;
+  description: string;
+  deny: boolean;
+  permits: GrantedPermit[];
+}
+
+export interface GrantedPermit {
+  recipients: 'any' | 'self' | Sector[];
+  purposes: 'any' | string[];
+  dataClasses: 'any' | string[];
 }
 
 export interface DisclosureRequest {
@@ -65,7 +87,10 @@ interface FlatRule {
   end?: number;
 }
 
-export function findPolicyRule(policy: DisclosurePolicy, request: Pick<DisclosureRequest, 'from' | 'to' | 'messageKind' | 'purpose'>): PolicyRule {
+export function findPolicyRule(
+  policy: DisclosurePolicy,
+  request: Pick<DisclosureRequest, 'from' | 'to' | 'messageKind' | 'purpose'>,
+): PolicyRule {
   const rule = policy.rules.find(
     (r) =>
       (r.from === undefined || r.from === request.from) &&
@@ -79,40 +104,80 @@ export function findPolicyRule(policy: DisclosurePolicy, request: Pick<Disclosur
   return rule;
 }
 
-export function decideDisclosure(policy: DisclosurePolicy, request: DisclosureRequest, consents: readonly Consent[]): Decision {
+export function decideDisclosure(
+  policy: DisclosurePolicy,
+  request: DisclosureRequest,
+  consents: readonly Consent[],
+): Decision {
   const rule = findPolicyRule(policy, request);
   const base = { rule: rule.id, basis: rule.basis };
-  const allowed = (classes: string[]) => (rule.allowedDataClasses ? classes.filter((c) => rule.allowedDataClasses?.includes(c)) : classes);
+  const allowed = (classes: string[]) =>
+    rule.allowedDataClasses ? classes.filter((c) => rule.allowedDataClasses?.includes(c)) : classes;
   const required = request.dataClasses;
   const optional = request.optionalDataClasses ?? [];
   const forbidden = required.filter((c) => rule.allowedDataClasses && !rule.allowedDataClasses.includes(c));
   if (forbidden.length > 0) {
-    return { ...base, permit: false, reason: `the policy never allows ${forbidden.join(', ')} to go to the ${request.to} sector`, disclose: [] };
+    return {
+      ...base,
+      permit: false,
+      reason: `the policy never allows ${forbidden.join(', ')} to go to the ${request.to} sector`,
+      disclose: [],
+    };
   }
   if (rule.consent === 'ignored') {
     return rule.default === 'permit'
-      ? { ...base, permit: true, reason: `permitted by policy rule ${rule.id}`, disclose: allowed([...required, ...optional]) }
-      : { ...base, permit: false, reason: `no policy rule permits ${request.messageKind} from the ${request.from} to the ${request.to} sector`, disclose: [] };
+      ? {
+          ...base,
+          permit: true,
+          reason: `permitted by policy rule ${rule.id}`,
+          disclose: allowed([...required, ...optional]),
+        }
+      : {
+          ...base,
+          permit: false,
+          reason: `no policy rule permits ${request.messageKind} from the ${request.from} to the ${request.to} sector`,
+          disclose: [],
+        };
   }
 
   const rules = consents.flatMap((c) => flattenConsent(c)).filter((r) => applies(r, request));
-  const denies = rules.filter((r) => r.type === 'deny' && (r.classes.length === 0 || r.classes.some((c) => required.includes(c))));
+  const denies = rules.filter(
+    (r) => r.type === 'deny' && (r.classes.length === 0 || r.classes.some((c) => required.includes(c))),
+  );
   const firstDeny = denies[0];
   if (firstDeny) {
-    return { ...base, permit: false, consent: `Consent/${firstDeny.consentId}`, reason: `an active consent (Consent/${firstDeny.consentId}) denies this disclosure`, disclose: [] };
+    return {
+      ...base,
+      permit: false,
+      consent: `Consent/${firstDeny.consentId}`,
+      reason: `an active consent (Consent/${firstDeny.consentId}) denies this disclosure`,
+      disclose: [],
+    };
   }
   const deniedOptional = new Set(rules.filter((r) => r.type === 'deny').flatMap((r) => r.classes));
   const permits = rules.filter((r) => r.type === 'permit');
   const covering = permits.find((r) => r.classes.length === 0 || required.every((c) => r.classes.includes(c)));
   const coveredOptional = (extra: FlatRule[]) =>
-    optional.filter((c) => !deniedOptional.has(c) && extra.some((r) => r.classes.length === 0 || r.classes.includes(c)));
+    optional.filter(
+      (c) => !deniedOptional.has(c) && extra.some((r) => r.classes.length === 0 || r.classes.includes(c)),
+    );
 
   if (rule.consent === 'deny-overrides') {
     // Optional classes follow the default when the policy permits: a deny consent can still strip them.
     const disclose = rule.default === 'permit' ? [...required, ...optional.filter((c) => !deniedOptional.has(c))] : [];
     return rule.default === 'permit'
-      ? { ...base, permit: true, reason: `permitted by policy rule ${rule.id}; no active consent denies it`, disclose: allowed(disclose) }
-      : { ...base, permit: false, reason: `no policy rule permits ${request.messageKind} to the ${request.to} sector`, disclose: [] };
+      ? {
+          ...base,
+          permit: true,
+          reason: `permitted by policy rule ${rule.id}; no active consent denies it`,
+          disclose: allowed(disclose),
+        }
+      : {
+          ...base,
+          permit: false,
+          reason: `no policy rule permits ${request.messageKind} to the ${request.to} sector`,
+          disclose: [],
+        };
   }
   if (!covering) {
     return {
@@ -131,41 +196,21 @@ export function decideDisclosure(policy: DisclosurePolicy, request: DisclosureRe
   };
 }
 
+/** The consent's rules as provisions.ts reads them; a consent that is not active has none. */
 function flattenConsent(consent: Consent): FlatRule[] {
-  const id = consent.id ?? 'unknown';
-  const out: FlatRule[] = [];
-  const walk = (p: ConsentProvision | undefined, inherited: Omit<FlatRule, 'consentId' | 'type'>, type: 'permit' | 'deny') => {
-    if (!p) {
-      return;
-    }
-    const own: Omit<FlatRule, 'consentId' | 'type'> = {
-      actors: p.actor?.length ? p.actor.flatMap((a) => (a.reference.identifier?.system && a.reference.identifier.value ? [{ system: a.reference.identifier.system, value: a.reference.identifier.value }] : [])) : inherited.actors,
-      purposes: p.purpose?.length ? p.purpose.map((c) => c.code ?? '') : inherited.purposes,
-      classes: p.class?.length ? p.class.map((c) => c.code ?? '') : inherited.classes,
-      ...periodOf(p, inherited),
-    };
-    const effective = p.type ?? type;
-    out.push({ consentId: id, type: effective, ...own });
-    for (const nested of p.provision ?? []) {
-      // A nested provision is an exception: without its own type it is the opposite of its parent.
-      walk(nested, own, nested.type ?? (effective === 'permit' ? 'deny' : 'permit'));
-    }
-  };
-  if (consent.status === 'active') {
-    walk(consent.provision, { actors: [], purposes: [], classes: [] }, consent.provision?.type ?? 'permit');
+  if (consent.status !== 'active') {
+    return [];
   }
-  return out;
-}
-
-function periodOf(p: ConsentProvision, inherited: { start?: number; end?: number }): { start?: number; end?: number } {
-  const start = p.period?.start ? Date.parse(p.period.start) : inherited.start;
-  const end = p.period?.end ? endOf(p.period.end) : inherited.end;
-  return { ...(start !== undefined ? { start } : {}), ...(end !== undefined ? { end } : {}) };
-}
-
-/** A date-only end ("2026-12-31") lasts the whole day. */
-function endOf(value: string): number {
-  return /^\d{4}-\d{2}-\d{2}$/.test(value) ? Date.parse(`${value}T23:59:59.999Z`) : Date.parse(value);
+  const consentId = consent.id ?? 'unknown';
+  return readProvisions(consent).map(({ type, actors, purposes, classes, start, end }) => ({
+    consentId,
+    type,
+    actors,
+    purposes,
+    classes,
+    ...(start !== undefined ? { start } : {}),
+    ...(end !== undefined ? { end } : {}),
+  }));
 }
 
 function applies(rule: FlatRule, request: DisclosureRequest): boolean {
@@ -176,7 +221,9 @@ function applies(rule: FlatRule, request: DisclosureRequest): boolean {
   const actorOk =
     rule.actors.length === 0 ||
     rule.actors.some(
-      (a) => (a.system === request.recipient.system && a.value === request.recipient.value) || (a.system === SYSTEM.sector && a.value === request.to),
+      (a) =>
+        (a.system === request.recipient.system && a.value === request.recipient.value) ||
+        (a.system === SYSTEM.sector && a.value === request.to),
     );
   const purposeOk = rule.purposes.length === 0 || rule.purposes.includes(request.purpose);
   return actorOk && purposeOk;

@@ -1,8 +1,12 @@
 import type { Bundle } from 'fhir/r4';
-import { createFhirClient } from '../fhir/create-client';
+import type { Dispatcher } from 'undici';
+import type { OutboundPolicy } from '../outbound/address-policy';
+import { assertOutboundUrl } from '../outbound/outbound-dispatcher';
 import { normalizeUpstreamError, type UpstreamFailure } from '../fhir/upstream-error';
 import type { ConnectionType } from '../directory/directory';
+import { stringifyJson } from '../json/json-text';
 import { parseAcknowledgement } from '../mappers/message/acknowledgement';
+import { endpointUrl, fhirExchange } from './fhir-http';
 
 /**
  * Puts one message Bundle on a recipient's FHIR endpoint.
@@ -13,7 +17,12 @@ import { parseAcknowledgement } from '../mappers/message/acknowledgement';
  */
 export type TransportResult =
   | { readonly kind: 'delivered'; readonly status: number | undefined }
-  | { readonly kind: 'acknowledged'; readonly code: 'ok' | 'transient-error' | 'fatal-error'; readonly diagnostics?: string }
+  | {
+      readonly kind: 'acknowledged';
+      readonly code: 'ok' | 'transient-error' | 'fatal-error';
+      readonly diagnostics?: string;
+      readonly errorCode?: string;
+    }
   | { readonly kind: 'failed'; readonly failure: UpstreamFailure };
 
 export interface DeliveryTarget {
@@ -21,21 +30,39 @@ export interface DeliveryTarget {
   readonly connectionType: ConnectionType;
 }
 
-export async function sendBundle(target: DeliveryTarget, bundle: Bundle, options: { timeoutMs: number; headers?: Record<string, string> }): Promise<TransportResult> {
-  const client = createFhirClient(target.address, options.headers);
+/**
+ * `outbound` and `dispatcher` keep the request to addresses the outbound policy allows (src/outbound): the
+ * address is checked before the request and every resolved address when connecting; redirects are not followed.
+ */
+export async function sendBundle(
+  target: DeliveryTarget,
+  bundle: Bundle,
+  options: { timeoutMs: number; headers?: Record<string, string>; outbound: OutboundPolicy; dispatcher: Dispatcher },
+): Promise<TransportResult> {
   const controller = new AbortController();
   const timer = setTimeout(() => {
     controller.abort();
   }, options.timeoutMs);
   try {
-    const requestOptions = { signal: controller.signal } as RequestInit;
-    const answer: unknown =
-      target.connectionType === 'hl7-fhir-msg'
-        ? await client.operation({ name: '$process-message', method: 'POST', input: bundle, options: requestOptions })
-        : await client.update({ resourceType: 'Bundle', id: bundle.id ?? '', body: bundle as never, options: requestOptions });
+    assertOutboundUrl(target.address, options.outbound);
+    // Sent as text so numbers keep the precision they were written with.
+    const body = stringifyJson(bundle);
+    const answer: unknown = await fhirExchange(options.dispatcher, {
+      ...(target.connectionType === 'hl7-fhir-msg'
+        ? { method: 'POST', url: endpointUrl(target.address, '$process-message') }
+        : { method: 'PUT', url: endpointUrl(target.address, `Bundle/${bundle.id ?? ''}`) }),
+      body,
+      ...(options.headers ? { headers: options.headers } : {}),
+      signal: controller.signal,
+    });
     const ack = target.connectionType === 'hl7-fhir-msg' ? parseAcknowledgement(answer) : undefined;
     if (ack) {
-      return { kind: 'acknowledged', code: ack.code, ...(ack.diagnostics ? { diagnostics: ack.diagnostics } : {}) };
+      return {
+        kind: 'acknowledged',
+        code: ack.code,
+        ...(ack.diagnostics ? { diagnostics: ack.diagnostics } : {}),
+        ...(ack.errorCode ? { errorCode: ack.errorCode } : {}),
+      };
     }
     return { kind: 'delivered', status: undefined };
   } catch (e) {

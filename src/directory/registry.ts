@@ -1,5 +1,5 @@
 import type { Bundle, Organization, Patient } from 'fhir/r4';
-import { createFhirClient } from '../fhir/create-client';
+import { createFhirClient, type OutboundAccess } from '../fhir/create-client';
 import { normalizeUpstreamError } from '../fhir/upstream-error';
 import { SYSTEM } from '../mappers/systems';
 import { errors } from '../errors';
@@ -14,18 +14,29 @@ export interface PatientRegistry {
   lookUpGeneralPractitioner(cpr: string): Promise<{ gpSor: string | undefined } | undefined>;
 }
 
-export function createFhirRegistry(baseUrl: string, timeoutMs = 5000): PatientRegistry {
-  const client = createFhirClient(baseUrl);
+/**
+ * `outbound`: the CPR number goes out in the query, so the registry is reached like any other server, through the
+ * checked dispatcher (src/outbound): its base URL is checked here (throws OutboundRefusedError at startup), and the
+ * addresses its name resolves to on every request.
+ */
+export function createFhirRegistry(baseUrl: string, outbound: OutboundAccess, timeoutMs = 5000): PatientRegistry {
+  const client = createFhirClient(baseUrl, outbound);
   const withTimeout = async <T>(run: (options: RequestInit) => Promise<T>): Promise<T> => {
     const controller = new AbortController();
     const timer = setTimeout(() => {
       controller.abort();
     }, timeoutMs);
     try {
-      return await run({ signal: controller.signal });
+      // A redirect is an answer, not an instruction: following it would send the CPR wherever the answer says,
+      // past the address policy (a cloud metadata service, the gateway itself). fetch then rejects a 3xx as an error.
+      return await run({
+        signal: controller.signal,
+        redirect: 'error',
+        dispatcher: outbound.dispatcher as unknown as RequestInit['dispatcher'],
+      });
     } catch (e) {
       const failure = normalizeUpstreamError(e);
-      throw errors.unavailable(`the patient registry could not be asked: ${failure.message}`, e);
+      throw errors.unavailable({ diagnostics: `the patient registry could not be asked: ${failure.message}` }, e);
     } finally {
       clearTimeout(timer);
     }
@@ -45,7 +56,9 @@ export function createFhirRegistry(baseUrl: string, timeoutMs = 5000): PatientRe
         }
         const id = /^Organization\/([A-Za-z0-9\-.]{1,64})$/.exec(ref.reference ?? '')?.[1];
         if (id) {
-          const org = (await withTimeout((options) => client.read({ resourceType: 'Organization', id, options }))) as Organization;
+          const org = (await withTimeout((options) =>
+            client.read({ resourceType: 'Organization', id, options }),
+          )) as Organization;
           const sor = org.identifier?.find((i) => i.system === SYSTEM.sor)?.value;
           if (sor) {
             return { gpSor: sor };

@@ -1,13 +1,15 @@
-import type { Organization } from 'fhir/r4';
+import type { Endpoint, Organization } from 'fhir/r4';
 import { errors } from '../errors';
 import type { Queryable } from '../store/db';
 import {
   findDeliveryEndpoint,
   findListedGp,
   findOrganizationBySor,
+  findPatientByCpr,
   type ConnectionType,
   type OrganizationRow,
 } from './directory';
+import { findMunicipalCareProviders } from './municipal-care';
 import type { PatientRegistry } from './registry';
 
 export interface Recipient {
@@ -15,7 +17,12 @@ export interface Recipient {
   readonly organization: Organization;
   readonly sor: string;
   readonly name: string | undefined;
-  readonly endpoint: { readonly address: string; readonly connectionType: ConnectionType };
+  readonly endpoint: {
+    readonly address: string;
+    readonly connectionType: ConnectionType;
+    /** The directory's Endpoint: its payloadType says which message types (MedCom or the gateway's) it takes. */
+    readonly resource?: Endpoint | undefined;
+  };
 }
 
 export interface RecipientQuery {
@@ -33,7 +40,11 @@ export interface RecipientQuery {
  * directory knows it, else the patient's listed GP from the directory (or the external registry). Every
  * dead end is a 422 that says which one, so a sender never needs to know who the GP is.
  */
-export async function resolveRecipient(db: Queryable, query: RecipientQuery, registry?: PatientRegistry): Promise<Recipient> {
+export async function resolveRecipient(
+  db: Queryable,
+  query: RecipientQuery,
+  registry?: PatientRegistry,
+): Promise<Recipient> {
   if (query.recipientSor) {
     const org = await findOrganizationBySor(db, query.recipientSor);
     if (!org) {
@@ -81,6 +92,35 @@ export async function resolveRecipient(db: Queryable, query: RecipientQuery, reg
   return withEndpoint(db, gp, query.paths.patient);
 }
 
+/**
+ * The municipal care units that also receive the patient's admission and discharge notifications (MedCom
+ * HospitalNotification goes to the GP and, where the patient receives municipal care, to the municipality):
+ * those the directory's Patient names in its `municipal-care` extension now (directory/municipal-care.ts).
+ * A unit the directory does not know, or one without an endpoint, is a 422 naming it, like a GP's: the directory
+ * must be fixed, and the hospital's feed is told so rather than the municipality silently left out.
+ */
+export async function resolveMunicipalCareRecipients(
+  db: Queryable,
+  patientCpr: string,
+  at: Date,
+  path: string,
+): Promise<Recipient[]> {
+  const patient = (await findPatientByCpr(db, patientCpr))?.resource;
+  const recipients: Recipient[] = [];
+  for (const { care, org } of await findMunicipalCareProviders(db, patient, at)) {
+    if (!org) {
+      const named = care.provider.reference ?? care.provider.identifier?.value ?? '';
+      throw errors.unprocessable({
+        diagnostics: `${path}: the patient's municipal care provider (${named}) is not in the directory`,
+        expression: path,
+        reason: 'unknown-recipient',
+      });
+    }
+    recipients.push(await withEndpoint(db, org, path));
+  }
+  return recipients;
+}
+
 function unknownPatient(path: string) {
   return errors.unprocessable({
     diagnostics: `${path}: the patient is not known to the directory`,
@@ -93,7 +133,11 @@ async function withEndpoint(db: Queryable, org: OrganizationRow, path: string): 
   const endpoint = await findDeliveryEndpoint(db, org);
   if (!endpoint) {
     throw errors.unprocessable({
-      diagnostics: `${path}: the recipient ${org.name ?? ''} (SOR ${org.sor ?? org.id}) has no active FHIR endpoint (hl7-fhir-msg or hl7-fhir-rest) in the directory`.replace('  ', ' '),
+      diagnostics:
+        `${path}: the recipient ${org.name ?? ''} (SOR ${org.sor ?? org.id}) has no active FHIR endpoint (hl7-fhir-msg or hl7-fhir-rest) in the directory`.replace(
+          '  ',
+          ' ',
+        ),
       expression: path,
       reason: 'no-endpoint',
     });
@@ -103,6 +147,10 @@ async function withEndpoint(db: Queryable, org: OrganizationRow, path: string): 
     organization: org.resource,
     sor: org.sor ?? org.id,
     name: org.name ?? undefined,
-    endpoint: { address: endpoint.address, connectionType: endpoint.connection_type as ConnectionType },
+    endpoint: {
+      address: endpoint.address,
+      connectionType: endpoint.connection_type as ConnectionType,
+      resource: endpoint.resource,
+    },
   };
 }

@@ -15,28 +15,40 @@ const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
 
 export function assertDirectoryType(type: string): DirectoryType {
   if (!(type in TABLES)) {
-    throw errors.notFound(`resource type ${type} is not served here (Organization, Patient, Endpoint)`);
+    throw errors.notFound({
+      diagnostics: `resource type ${type} is not served here (Organization, Patient, Endpoint)`,
+    });
   }
   return type as DirectoryType;
 }
 
 export async function readDirectoryResource(db: Queryable, type: DirectoryType, id: string): Promise<Resource> {
-  const rows = FHIR_ID.test(id) ? await db.query<{ resource: Resource }>(`SELECT resource FROM ${TABLES[type]} WHERE id = $1`, [id]) : [];
+  const rows = FHIR_ID.test(id)
+    ? await db.query<{ resource: Resource }>(`SELECT resource FROM ${TABLES[type]} WHERE id = $1`, [id])
+    : [];
   const row = rows[0];
   if (!row) {
-    throw errors.notFound(`${type}/${id} not found`);
+    throw errors.notFound({ diagnostics: `${type}/${id} not found` });
   }
   return row.resource;
 }
 
-export async function searchDirectory(db: Queryable, type: DirectoryType, query: Record<string, unknown>): Promise<Bundle> {
+export async function searchDirectory(
+  db: Queryable,
+  type: DirectoryType,
+  query: Record<string, unknown>,
+): Promise<Bundle> {
   const { sql, params } = searchSql(type, query);
   const rows = await db.query<{ resource: Resource }>(sql, params);
   return {
     resourceType: 'Bundle',
     type: 'searchset',
     total: rows.length,
-    entry: rows.map((r) => ({ fullUrl: `${type}/${r.resource.id ?? ''}`, resource: r.resource, search: { mode: 'match' } })),
+    entry: rows.map((r) => ({
+      fullUrl: `${type}/${r.resource.id ?? ''}`,
+      resource: r.resource,
+      search: { mode: 'match' },
+    })),
   };
 }
 
@@ -45,7 +57,10 @@ function searchSql(type: DirectoryType, query: Record<string, unknown>): { sql: 
   const known = type === 'Endpoint' ? ['identifier', 'organization'] : ['identifier'];
   const unknown = Object.keys(query).filter((k) => !known.includes(k) && !k.startsWith('_'));
   if (unknown.length > 0) {
-    throw errors.invalid({ diagnostics: `search parameter ${unknown.join(', ')} is not supported on ${type} (supported: ${known.join(', ')})`, expression: unknown[0] });
+    throw errors.invalid({
+      diagnostics: `search parameter ${unknown.join(', ')} is not supported on ${type} (supported: ${known.join(', ')})`,
+      expression: unknown[0],
+    });
   }
   const { identifier, organization } = query;
   if (typeof identifier === 'string') {
@@ -57,7 +72,10 @@ function searchSql(type: DirectoryType, query: Record<string, unknown>): { sql: 
     };
   }
   if (type === 'Endpoint' && typeof organization === 'string') {
-    return { sql: `${base} WHERE organization_id = $1 ORDER BY id LIMIT 100`, params: [organization.replace(/^Organization\//, '')] };
+    return {
+      sql: `${base} WHERE organization_id = $1 ORDER BY id LIMIT 100`,
+      params: [organization.replace(/^Organization\//, '')],
+    };
   }
   return { sql: `${base} ORDER BY id LIMIT 100`, params: [] };
 }

@@ -14,7 +14,16 @@ export interface UpstreamFailure {
   /** Short reason for tracking and logs: the recipient's own diagnostics where it gave some. */
   readonly message: string;
   readonly outcome: OperationOutcome | undefined;
+  /** For the operator's log only: the network error's code and message (never shown to senders). */
+  readonly detail?: string;
 }
+
+/**
+ * What a sender is told when the recipient was not reached, whatever the cause (refused connection, reset,
+ * TLS failure, timeout, unknown name, an address the outbound policy refuses): one text, so the gateway's
+ * answers never tell an open port from a closed one. `detail` carries the cause for the log.
+ */
+export const RECIPIENT_UNREACHABLE = 'recipient not reached (no connection, no answer in time, or address not allowed)';
 
 const MAX_MESSAGE = 500;
 
@@ -31,16 +40,28 @@ export function normalizeUpstreamError(e: unknown): UpstreamFailure {
       outcome,
     };
   }
-  const err = e as { name?: string; type?: string; code?: string; message?: string } | null;
-  if (err?.name === 'AbortError' || err?.type === 'aborted') {
-    return { status: undefined, retryable: true, message: 'timed out waiting for the recipient', outcome: undefined };
-  }
-  const code = err?.code ?? err?.type ?? 'network-error';
-  return { status: undefined, retryable: true, message: truncate(`network error (${code})`), outcome: undefined };
+  type NetworkError = { name?: string; type?: string; code?: string; message?: string; cause?: NetworkError } | null;
+  const err = e as NetworkError;
+  const cause = err?.cause ?? err;
+  const detail =
+    err?.name === 'AbortError' || err?.type === 'aborted'
+      ? 'timed out'
+      : `${cause?.code ?? cause?.name ?? err?.type ?? 'network-error'}: ${cause?.message ?? ''}`;
+  return {
+    status: undefined,
+    retryable: true,
+    message: RECIPIENT_UNREACHABLE,
+    outcome: undefined,
+    detail: truncate(detail),
+  };
 }
 
 export function isOperationOutcome(value: unknown): value is OperationOutcome {
-  return typeof value === 'object' && value !== null && (value as { resourceType?: unknown }).resourceType === 'OperationOutcome';
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as { resourceType?: unknown }).resourceType === 'OperationOutcome'
+  );
 }
 
 function truncate(text: string): string {

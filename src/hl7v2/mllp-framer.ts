@@ -79,6 +79,11 @@ export class MllpFramer {
   }
 }
 
-export function encodeFrame(text: string): Buffer {
-  return Buffer.concat([Buffer.from([START_BLOCK]), Buffer.from(text, 'utf8'), Buffer.from([END_BLOCK, CARRIAGE_RETURN])]);
+/** One MLLP frame around a message: text is written as UTF-8, bytes (already encoded in the message's set) as given. */
+export function encodeFrame(message: string | Buffer): Buffer {
+  return Buffer.concat([
+    Buffer.from([START_BLOCK]),
+    typeof message === 'string' ? Buffer.from(message, 'utf8') : message,
+    Buffer.from([END_BLOCK, CARRIAGE_RETURN]),
+  ]);
 }

@@ -1,15 +1,18 @@
 import type { OperationOutcome } from 'fhir/r4';
 import type { NextFunction, Request, Response } from 'express';
 import { GatewayError, errors } from '../errors';
+import { maskPath } from '../observability/log-safety';
 import type { Logger } from '../observability/logger';
-import { isConnectionError } from '../store/unavailable';
+import { databaseUnavailable } from '../store/unavailable';
 
 export const REQUEST_ID_EXTENSION = 'http://sektorbro.dk/fhir/StructureDefinition/request-id';
 
 /** Sends an OperationOutcome as application/fhir+json, tagged with the request id. */
 export function sendOutcome(res: Response, status: number, outcome: OperationOutcome): void {
   const requestId = res.locals.requestId;
-  const body: OperationOutcome = requestId ? { ...outcome, extension: [{ url: REQUEST_ID_EXTENSION, valueString: requestId }] } : outcome;
+  const body: OperationOutcome = requestId
+    ? { ...outcome, extension: [{ url: REQUEST_ID_EXTENSION, valueString: requestId }] }
+    : outcome;
   res.status(status).type('application/fhir+json').send(JSON.stringify(body));
 }
 
@@ -25,7 +28,7 @@ export function errorHandler(logger: Logger) {
       return;
     }
     const error = toGatewayError(err);
-    const log = { requestId: res.locals.requestId, method: req.method, path: req.path, status: error.status };
+    const log = { requestId: res.locals.requestId, method: req.method, path: maskPath(req.path), status: error.status };
     if (error.status >= 500) {
       logger.error({ ...log, err: err instanceof GatewayError ? (err.cause ?? err) : err }, 'request failed');
     } else {
@@ -42,26 +45,30 @@ function toGatewayError(err: unknown): GatewayError {
   const e = err as { type?: unknown; status?: unknown; limit?: unknown; message?: unknown; charset?: unknown } | null;
   switch (e?.type) {
     case 'entity.parse.failed':
-      return errors.invalid({ diagnostics: `body: malformed JSON (${typeof e.message === 'string' ? e.message.slice(0, 200) : 'parse error'})`, expression: 'body', reason: 'malformed-json' });
+      return errors.invalid({
+        diagnostics: `body: malformed JSON (${typeof e.message === 'string' ? e.message.slice(0, 200) : 'parse error'})`,
+        expression: 'body',
+        reason: 'malformed-json',
+      });
     case 'entity.too.large':
-      return errors.tooLarge(`body: larger than the limit of ${String(e.limit)} bytes`);
+      return errors.tooLarge({ diagnostics: `body: larger than the limit of ${String(e.limit)} bytes` });
     case 'encoding.unsupported':
     case 'charset.unsupported':
-      return errors.unsupportedMediaType(`body: unsupported charset or encoding ${typeof e.charset === 'string' ? e.charset : ''}`.trim());
+      return errors.unsupportedMediaType({
+        diagnostics: `body: unsupported charset or encoding ${typeof e.charset === 'string' ? e.charset : ''}`.trim(),
+      });
     case 'request.aborted':
       return errors.invalid({ diagnostics: 'body: the request was aborted before it was complete', reason: 'aborted' });
     default:
       break;
   }
-  if (isConnectionError(err)) {
-    return errors.unavailable('the database is unavailable; nothing was stored, try again later', err);
-  }
-  return errors.internal(err);
+  const unavailable = databaseUnavailable(err);
+  return unavailable instanceof GatewayError ? unavailable : errors.internal(err);
 }
 
 /** 404 for routes that do not exist, as an OperationOutcome like every other error. */
 export function notFoundHandler() {
   return (req: Request, _res: Response, next: NextFunction): void => {
-    next(errors.notFound(`no route ${req.method} ${req.path}`));
+    next(errors.notFound({ diagnostics: `no route ${req.method} ${req.path}` }));
   };
 }

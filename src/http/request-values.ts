@@ -16,7 +16,11 @@ export function queryString(value: unknown, name: string): string | undefined {
 export function idempotencyKey(req: Request): string | undefined {
   const key = req.get('idempotency-key');
   if (key !== undefined && !/^[\x21-\x7e]{1,200}$/.test(key)) {
-    throw errors.invalid({ diagnostics: 'Idempotency-Key: 1 to 200 visible ASCII characters', expression: 'Idempotency-Key', reason: 'bad-idempotency-key' });
+    throw errors.invalid({
+      diagnostics: 'Idempotency-Key: 1 to 200 visible ASCII characters',
+      expression: 'Idempotency-Key',
+      reason: 'bad-idempotency-key',
+    });
   }
   return key;
 }

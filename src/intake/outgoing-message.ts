@@ -3,7 +3,9 @@ import type { ConnectionType } from '../directory/directory';
 import { outcome } from '../errors';
 import type { MappingContext } from '../mappers/context';
 import type { Party } from '../mappers/party';
-import { buildMessageBundle, type BuildMessageArgs, type MessageEvent } from '../mappers/message/build-message';
+import type { Sector } from '../consent/evaluate-consent';
+import { buildMessageBundle, type BuildMessageArgs } from '../mappers/message/build-message';
+import { MESSAGE_KINDS, type OwnEventKind } from '../messages/message-kinds';
 import type { Queryable } from '../store/db';
 import { insertMessage, type MessageDisclosure } from '../store/messages';
 
@@ -12,9 +14,10 @@ import { insertMessage, type MessageDisclosure } from '../store/messages';
  * transaction: the way status reports, reminders and certificates send, so a commit means it will arrive.
  */
 export interface OutgoingMessage {
-  kind: string;
-  event: MessageEvent;
-  sender: { clientId: string; role: string; party: Party };
+  /** The kind decides the MessageHeader event (messages/message-kinds.ts). */
+  kind: OwnEventKind;
+  /** `sector`: the sector the message comes from, stored with it for the consent check before delivery. */
+  sender: { clientId: string; role: string; sector: Sector; party: Party };
   to: { party: Party; endpoint: { address: string; connectionType: ConnectionType } };
   document: BuildMessageArgs['document'];
   disclosure: MessageDisclosure;
@@ -23,6 +26,7 @@ export interface OutgoingMessage {
   replyTo?: string | undefined;
   taskId?: string | undefined;
   certificateId?: string | undefined;
+  urgent?: boolean | undefined;
 }
 
 export async function storeOutgoingMessage(tx: Queryable, ctx: MappingContext, m: OutgoingMessage): Promise<string> {
@@ -31,13 +35,18 @@ export async function storeOutgoingMessage(tx: Queryable, ctx: MappingContext, m
   const deliveryId = randomUUID();
   const bundle = buildMessageBundle({
     document: m.document,
-    event: m.event,
+    event: MESSAGE_KINDS[m.kind].event.code,
     reason: m.reason,
     replyTo: m.replyTo,
     messageHeaderId,
     bundleId: deliveryId,
     sender: { sor: m.sender.party.value, system: m.sender.party.system, name: m.sender.party.name ?? undefined },
-    receiver: { sor: m.to.party.value, system: m.to.party.system, name: m.to.party.name ?? undefined, endpointAddress: m.to.endpoint.address },
+    receiver: {
+      sor: m.to.party.value,
+      system: m.to.party.system,
+      name: m.to.party.name ?? undefined,
+      endpointAddress: m.to.endpoint.address,
+    },
     ctx,
   });
   await insertMessage(tx, {
@@ -45,6 +54,7 @@ export async function storeOutgoingMessage(tx: Queryable, ctx: MappingContext, m
     kind: m.kind,
     senderClientId: m.sender.clientId,
     senderRole: m.sender.role,
+    senderSector: m.sender.sector,
     senderOrg: { system: m.sender.party.system, value: m.sender.party.value },
     patientCpr: m.patientCpr,
     messageHeaderId,
@@ -54,6 +64,7 @@ export async function storeOutgoingMessage(tx: Queryable, ctx: MappingContext, m
     disclosure: m.disclosure,
     taskId: m.taskId,
     certificateId: m.certificateId,
+    urgent: m.urgent,
     deliveries: [
       {
         id: deliveryId,

@@ -10,7 +10,16 @@ export interface DisclosureAuditInput {
   id: string;
   recorded: Date;
   /** What happened to the disclosure. */
-  action: 'delivered' | 'delivery-failed' | 'refused' | 'blocked' | 'dead-letter' | 'replayed' | 'discarded';
+  action:
+    | 'delivered'
+    | 'delivery-failed'
+    | 'refused'
+    | 'blocked'
+    | 'dead-letter'
+    | 'replayed'
+    | 'discarded'
+    | 'converted'
+    | 'read';
   messageKind: string;
   messageId: string;
   messageHeaderId?: string;
@@ -37,6 +46,10 @@ const OUTCOME: Record<DisclosureAuditInput['action'], AuditEvent['outcome']> = {
   refused: '4',
   blocked: '4',
   discarded: '4',
+  // A $convert dry run: nothing was sent, but the sender was shown who would receive it.
+  converted: '0',
+  // A recipient fetched a Bundle (GET /fhir/Bundle/{id}): disclosed again, successfully.
+  read: '0',
 };
 
 export const AUDIT_ACTION_SYSTEM = SYSTEM.gatewayTags.replace('sektorbro-tags', 'sektorbro-audit-actions');
@@ -55,9 +68,13 @@ export function buildDisclosureAuditEvent(input: DisclosureAuditInput): AuditEve
     type: { system: 'http://terminology.hl7.org/CodeSystem/audit-entity-type', code: '2', display: 'System Object' },
     role: { system: 'http://terminology.hl7.org/CodeSystem/object-role', code: '4', display: 'Domain Resource' },
     name: input.messageKind,
-    ...(input.dataClasses?.length ? { detail: [{ type: 'data-classes', valueString: input.dataClasses.join(',') }] } : {}),
+    ...(input.dataClasses?.length
+      ? { detail: [{ type: 'data-classes', valueString: input.dataClasses.join(',') }] }
+      : {}),
   });
-  const recipientText = input.recipient ? `${input.recipient.name ?? ''} (${input.recipient.value})`.trim() : 'no recipient';
+  const recipientText = input.recipient
+    ? `${input.recipient.name ?? ''} (${input.recipient.value})`.trim()
+    : 'no recipient';
   const summary = `${input.messageKind} from ${input.sender.clientId} to ${recipientText}: ${input.action}${input.reason ? ` (${input.reason})` : ''}`;
   return {
     resourceType: 'AuditEvent',
@@ -72,15 +89,34 @@ export function buildDisclosureAuditEvent(input: DisclosureAuditInput): AuditEve
     ...(input.purpose ? { purposeOfEvent: [{ coding: [input.purpose] }] } : {}),
     agent: [
       {
-        type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'AUT', display: 'author (originator)' }] },
+        type: {
+          coding: [
+            {
+              system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType',
+              code: 'AUT',
+              display: 'author (originator)',
+            },
+          ],
+        },
         who: { identifier: input.sender.organization, display: input.sender.clientId },
         requestor: !input.operator,
       },
       ...(input.operator
         ? [
             {
-              type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/extra-security-role-type', code: 'humanuser', display: 'human user' }] },
-              who: { identifier: { system: SYSTEM.apiClient, value: input.operator.clientId }, display: input.operator.clientId },
+              type: {
+                coding: [
+                  {
+                    system: 'http://terminology.hl7.org/CodeSystem/extra-security-role-type',
+                    code: 'humanuser',
+                    display: 'human user',
+                  },
+                ],
+              },
+              who: {
+                identifier: { system: SYSTEM.apiClient, value: input.operator.clientId },
+                display: input.operator.clientId,
+              },
               requestor: true,
             },
           ]
@@ -88,17 +124,44 @@ export function buildDisclosureAuditEvent(input: DisclosureAuditInput): AuditEve
       ...(input.recipient
         ? [
             {
-              type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'IRCP', display: 'information recipient' }] },
-              who: { identifier: { system: input.recipient.system, value: input.recipient.value }, ...(input.recipient.name ? { display: input.recipient.name } : {}) },
+              type: {
+                coding: [
+                  {
+                    system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType',
+                    code: 'IRCP',
+                    display: 'information recipient',
+                  },
+                ],
+              },
+              who: {
+                identifier: { system: input.recipient.system, value: input.recipient.value },
+                ...(input.recipient.name ? { display: input.recipient.name } : {}),
+              },
               requestor: false,
             },
           ]
         : []),
     ],
-    source: { observer: { display: 'Sektorbro gateway' }, type: [{ system: 'http://terminology.hl7.org/CodeSystem/security-source-type', code: '4', display: 'Application Server' }] },
+    source: {
+      observer: { display: 'Sektorbro gateway' },
+      type: [
+        {
+          system: 'http://terminology.hl7.org/CodeSystem/security-source-type',
+          code: '4',
+          display: 'Application Server',
+        },
+      ],
+    },
     entity: [
       ...entity,
-      ...(input.consent ? [{ what: { reference: input.consent }, type: { system: 'http://hl7.org/fhir/resource-types', code: 'Consent' } }] : []),
+      ...(input.consent
+        ? [
+            {
+              what: { reference: input.consent },
+              type: { system: 'http://hl7.org/fhir/resource-types', code: 'Consent' },
+            },
+          ]
+        : []),
     ],
   };
 }

@@ -1,5 +1,6 @@
 import type { Bundle, Composition, Organization, Patient, Reference, Resource } from 'fhir/r4';
 import { errors } from '../errors';
+import { cloneJson } from '../json/json-text';
 import type { ClinicalDocument } from './clinical-document';
 import type { MappingContext } from './context';
 import { narrative } from './narrative';
@@ -11,23 +12,38 @@ import { SYSTEM } from './systems';
  * is dropped); only what the gateway needs is added: an id on every resource and a narrative where missing.
  * References resolve by fullUrl (absolute or urn:uuid) and by relative Type/id, as the Bundle rules say.
  */
-export function readDocumentBundle(input: unknown, ctx: MappingContext, kind: ClinicalDocument['kind']): ClinicalDocument {
+export function readDocumentBundle(
+  input: unknown,
+  ctx: MappingContext,
+  kind: ClinicalDocument['kind'],
+): ClinicalDocument {
   const bundle = input as Partial<Bundle> | null;
   if (!bundle || typeof bundle !== 'object' || bundle.resourceType !== 'Bundle') {
-    throw errors.invalid({ diagnostics: 'resourceType: expected a FHIR Bundle of type document', expression: 'Bundle' });
+    throw errors.invalid({
+      diagnostics: 'resourceType: expected a FHIR Bundle of type document',
+      expression: 'Bundle',
+    });
   }
   if (bundle.type !== 'document') {
-    throw errors.invalid({ diagnostics: `Bundle.type: expected "document", got "${String(bundle.type)}"`, expression: 'Bundle.type' });
+    throw errors.invalid({
+      diagnostics: `Bundle.type: expected "document", got "${String(bundle.type)}"`,
+      expression: 'Bundle.type',
+    });
   }
   const first = bundle.entry?.[0]?.resource;
   if (first?.resourceType !== 'Composition') {
-    throw errors.invalid({ diagnostics: 'Bundle.entry[0].resource: the first entry of a document must be its Composition', expression: 'Bundle.entry[0].resource' });
+    throw errors.invalid({
+      diagnostics: 'Bundle.entry[0].resource: the first entry of a document must be its Composition',
+      expression: 'Bundle.entry[0].resource',
+    });
   }
   const entries: Entry[] = (bundle.entry ?? []).map((e) => {
-    const resource = structuredClone(e.resource) as Resource;
+    const resource = cloneJson(e.resource) as Resource; // keeps decimals as written
     resource.id ??= idFromFullUrl(e.fullUrl) ?? ctx.newId();
     if (!('text' in resource) || !(resource as { text?: unknown }).text) {
-      (resource as { text?: unknown }).text = narrative(`${resource.resourceType} (supplied without narrative by the sender)`);
+      (resource as { text?: unknown }).text = narrative(
+        `${resource.resourceType} (supplied without narrative by the sender)`,
+      );
     }
     return { fullUrl: e.fullUrl ?? `urn:uuid:${resource.id}`, resource };
   });
@@ -35,14 +51,23 @@ export function readDocumentBundle(input: unknown, ctx: MappingContext, kind: Cl
   const resolve = resolver(entries);
   const patient = resolve(composition.subject, 'Patient') as Patient | undefined;
   if (!patient) {
-    throw errors.invalid({ diagnostics: 'Composition.subject: must reference a Patient inside the Bundle', expression: 'Bundle.entry[0].resource.subject' });
+    throw errors.invalid({
+      diagnostics: 'Composition.subject: must reference a Patient inside the Bundle',
+      expression: 'Bundle.entry[0].resource.subject',
+    });
   }
   const cpr = patient.identifier?.find((i) => i.system === SYSTEM.cpr)?.value;
   if (!cpr) {
-    throw errors.invalid({ diagnostics: `Patient.identifier: the patient needs a CPR number (system ${SYSTEM.cpr})`, expression: 'Patient.identifier' });
+    throw errors.invalid({
+      diagnostics: `Patient.identifier: the patient needs a CPR number (system ${SYSTEM.cpr})`,
+      expression: 'Patient.identifier',
+    });
   }
   if (!/^[0-9]{10}$/.test(cpr)) {
-    throw errors.invalid({ diagnostics: 'Patient.identifier: a CPR number has 10 digits, without a dash', expression: 'Patient.identifier' });
+    throw errors.invalid({
+      diagnostics: 'Patient.identifier: a CPR number has 10 digits, without a dash',
+      expression: 'Patient.identifier',
+    });
   }
   const gpSor = generalPractitionerSor(patient, resolve);
   const custodian = resolve(composition.custodian, 'Organization') as Organization | undefined;
@@ -58,7 +83,10 @@ export function readDocumentBundle(input: unknown, ctx: MappingContext, kind: Cl
 }
 
 function idFromFullUrl(fullUrl: string | undefined): string | undefined {
-  const tail = fullUrl?.replace(/^urn:uuid:/, '').split('/').pop();
+  const tail = fullUrl
+    ?.replace(/^urn:uuid:/, '')
+    .split('/')
+    .pop();
   return tail && /^[A-Za-z0-9\-.]{1,64}$/.test(tail) ? tail : undefined;
 }
 

@@ -1,7 +1,17 @@
-import type { CodeableConcept, Coding, Composition, CompositionSection, Condition, Encounter, MedicationStatement, Resource } from 'fhir/r4';
+import type {
+  CodeableConcept,
+  Coding,
+  Composition,
+  CompositionSection,
+  Condition,
+  Encounter,
+  MedicationStatement,
+  Resource,
+} from 'fhir/r4';
 import type { ClinicalDocument } from './clinical-document';
 import { SECTION } from './discharge-letter/sections';
-import { narrativeList } from './narrative';
+import { narrative, narrativeList } from './narrative';
+import { outsideHealthResource } from './outside-health-view';
 
 /**
  * The view of a clinical document a recipient outside health care may see: only the data classes the
@@ -14,7 +24,11 @@ import { narrativeList } from './narrative';
 export const WITHHOLDABLE = ['diagnosis', 'medication', 'clinical-notes'] as const;
 export type WithholdableClass = (typeof WITHHOLDABLE)[number];
 
-const REDACTED: Coding = { system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationValue', code: 'REDACTED', display: 'redacted' };
+const REDACTED: Coding = {
+  system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationValue',
+  code: 'REDACTED',
+  display: 'redacted',
+};
 
 const RESOURCE_CLASS: Partial<Record<Resource['resourceType'], WithholdableClass>> = {
   Condition: 'diagnosis',
@@ -40,32 +54,91 @@ const CLASS_TEXT: Record<WithholdableClass, string> = {
   'clinical-notes': 'kliniske notater og bilag (clinical notes and attachments)',
 };
 
-export function minimiseDocument(doc: ClinicalDocument, disclose: readonly string[]): { document: ClinicalDocument; withheld: WithholdableClass[] } {
+export function minimiseDocument(
+  doc: ClinicalDocument,
+  disclose: readonly string[],
+): { document: ClinicalDocument; withheld: WithholdableClass[] } {
   const withheld = WITHHOLDABLE.filter((c) => !disclose.includes(c));
   if (withheld.length === 0) {
     return { document: doc, withheld };
   }
-  const removed = new Set(doc.entries.filter((e) => withheldResource(e.resource, withheld)).map((e) => e.fullUrl));
+  // Every resource that goes is built anew for the recipient (outside-health-view.ts); one the gateway has no
+  // whitelist for does not go at all, like one of a withheld class.
+  const rebuilt = new Map(
+    doc.entries
+      .filter((e) => e.resource !== doc.composition && !withheldResource(e.resource, withheld))
+      .map((e) => [e.fullUrl, outsideHealthResource(e.resource)]),
+  );
+  const removed = new Set(
+    doc.entries
+      .filter((e) => e.resource !== doc.composition && rebuilt.get(e.fullUrl) === undefined)
+      .map((e) => e.fullUrl),
+  );
   const keepSection = (s: CompositionSection): CompositionSection | undefined => {
     const cls = (s.code?.coding ?? []).map((c) => SECTION_CLASS[c.code ?? '']).find(Boolean);
     // A section the gateway cannot classify is clinical text: it goes only where clinical notes may.
-    const unclassified = !cls && !(s.code?.coding ?? []).some((c) => [SECTION.followUp.code, SECTION.contact.code, SECTION.completeness.code, SECTION.patientInformation.code].includes(c.code));
+    const unclassified =
+      !cls &&
+      !(s.code?.coding ?? []).some((c) =>
+        [
+          SECTION.followUp.code,
+          SECTION.contact.code,
+          SECTION.completeness.code,
+          SECTION.patientInformation.code,
+        ].includes(c.code),
+      );
     if ((cls && withheld.includes(cls)) || (unclassified && withheld.includes('clinical-notes'))) {
       return undefined;
     }
-    const entry = s.entry?.filter((r) => !removed.has(r.reference ?? ''));
+    const entry = s.entry?.filter((r) => !removed.has(r.reference ?? '')).map((r) => ({ reference: r.reference }));
     const section = s.section?.map(keepSection).filter((x): x is CompositionSection => x !== undefined);
-    return { ...s, ...(s.entry ? { entry } : {}), ...(s.section ? { section } : {}) };
+    return {
+      ...(s.title ? { title: s.title } : {}),
+      ...(s.code
+        ? {
+            code: {
+              coding: (s.code.coding ?? []).map(({ system, code, display }) => ({ system, code, display })),
+              ...(s.code.text ? { text: s.code.text } : {}),
+            },
+          }
+        : {}),
+      ...(s.text ? { text: { status: s.text.status, div: s.text.div } } : {}),
+      ...(s.emptyReason ? { emptyReason: s.emptyReason } : {}),
+      ...(entry?.length ? { entry } : {}),
+      ...(section?.length ? { section } : {}),
+    };
   };
+  // The Composition is built anew too: its identity, subject, authorship and the sections that go.
+  const c = doc.composition;
   const composition: Composition = {
-    ...structuredClone(doc.composition),
-    meta: { ...doc.composition.meta, security: [...(doc.composition.meta?.security ?? []), REDACTED] },
+    resourceType: 'Composition',
+    ...(c.id ? { id: c.id } : {}),
+    meta: {
+      ...(c.meta?.profile ? { profile: c.meta.profile } : {}),
+      security: [...(c.meta?.security ?? []).map(({ system, code, display }) => ({ system, code, display })), REDACTED],
+    },
+    text: narrative(c.title, 'Udgave til modtager uden for sundhedsvæsenet (copy for a recipient outside health care)'),
+    ...(c.identifier ? { identifier: { system: c.identifier.system, value: c.identifier.value } } : {}),
+    status: c.status,
+    type: c.type,
+    ...(c.category ? { category: c.category } : {}),
+    ...(c.subject ? { subject: c.subject } : {}),
+    ...(c.encounter ? { encounter: c.encounter } : {}),
+    date: c.date,
+    author: c.author,
+    title: c.title,
+    ...(c.confidentiality ? { confidentiality: c.confidentiality } : {}),
+    ...(c.custodian ? { custodian: c.custodian } : {}),
+    ...(c.relatesTo ? { relatesTo: c.relatesTo } : {}),
     section: [
       ...(doc.composition.section ?? []).map(keepSection).filter((x): x is CompositionSection => x !== undefined),
       {
         title: 'Udeladt efter samtykke / Withheld under consent',
         code: { coding: [SECTION.withheld] },
-        text: narrativeList('Efter patientens samtykke er følgende udeladt (withheld under the patient\'s consent):', withheld.map((c) => CLASS_TEXT[c])),
+        text: narrativeList(
+          "Efter patientens samtykke er følgende udeladt (withheld under the patient's consent):",
+          withheld.map((c) => CLASS_TEXT[c]),
+        ),
       },
     ],
   };
@@ -74,6 +147,7 @@ export function minimiseDocument(doc: ClinicalDocument, disclose: readonly strin
   const terms = withheldTerms(doc.entries.filter((e) => removed.has(e.fullUrl)).map((e) => e.resource));
   const entries = doc.entries
     .filter((e) => !removed.has(e.fullUrl))
+    .map((e) => ({ fullUrl: e.fullUrl, resource: rebuilt.get(e.fullUrl) ?? e.resource }))
     .map((e) => ({ ...e, resource: redactTerms(e.resource, terms) }))
     .map((e) => {
       if (e.resource.resourceType === 'Composition' && e.resource.id === doc.composition.id) {
@@ -86,7 +160,9 @@ export function minimiseDocument(doc: ClinicalDocument, disclose: readonly strin
       }
       return e;
     });
-  const redactedComposition = entries.find((e) => e.resource.resourceType === 'Composition' && e.resource.id === doc.composition.id)?.resource as Composition;
+  const redactedComposition = entries.find(
+    (e) => e.resource.resourceType === 'Composition' && e.resource.id === doc.composition.id,
+  )?.resource as Composition;
   return { document: { ...doc, composition: redactedComposition, entries }, withheld };
 }
 
@@ -97,7 +173,11 @@ function withheldTerms(resources: Resource[]): RegExp | undefined {
   const terms: Array<string | undefined> = [];
   for (const r of resources) {
     const concept: CodeableConcept | undefined =
-      r.resourceType === 'Condition' ? (r as Condition).code : r.resourceType === 'MedicationStatement' ? (r as MedicationStatement).medicationCodeableConcept : undefined;
+      r.resourceType === 'Condition'
+        ? (r as Condition).code
+        : r.resourceType === 'MedicationStatement'
+          ? (r as MedicationStatement).medicationCodeableConcept
+          : undefined;
     terms.push(concept?.text, ...(concept?.coding ?? []).flatMap((c) => [c.code, c.display]));
   }
   return termPattern(terms);

@@ -13,5 +13,8 @@ export function narrative(...lines: Array<string | undefined | null | false>): N
 /** A generated narrative listing items. */
 export function narrativeList(heading: string, items: string[]): Narrative {
   const list = items.map((i) => `<li>${escapeXml(i)}</li>`).join('');
-  return { status: 'generated', div: `<div xmlns="http://www.w3.org/1999/xhtml"><p>${escapeXml(heading)}</p><ul>${list}</ul></div>` };
+  return {
+    status: 'generated',
+    div: `<div xmlns="http://www.w3.org/1999/xhtml"><p>${escapeXml(heading)}</p><ul>${list}</ul></div>`,
+  };
 }

@@ -1,4 +1,12 @@
-import type { BundleEntry, ContactPoint, Organization, Patient, Practitioner, PractitionerRole, Resource } from 'fhir/r4';
+import type {
+  BundleEntry,
+  ContactPoint,
+  Organization,
+  Patient,
+  Practitioner,
+  PractitionerRole,
+  Resource,
+} from 'fhir/r4';
 import type { MappingContext } from './context';
 import type { NativeAuthor, NativeOrganization, NativePatient } from './native-types';
 import { narrative } from './narrative';
@@ -25,7 +33,9 @@ export function ref(e: Entry, display?: string): { reference: string; display?: 
 }
 
 export function patientEntry(p: NativePatient, ctx: MappingContext): Entry<Patient> {
-  const name = p.name ? [{ ...(p.name.family ? { family: p.name.family } : {}), ...(p.name.given ? { given: p.name.given } : {}) }] : undefined;
+  const name = p.name
+    ? [{ ...(p.name.family ? { family: p.name.family } : {}), ...(p.name.given ? { given: p.name.given } : {}) }]
+    : undefined;
   const display = [p.name?.given?.join(' '), p.name?.family].filter(Boolean).join(' ');
   return entry<Patient>({
     resourceType: 'Patient',
@@ -37,11 +47,19 @@ export function patientEntry(p: NativePatient, ctx: MappingContext): Entry<Patie
   });
 }
 
-export function organizationEntry(o: NativeOrganization, ctx: MappingContext, telecom: ContactPoint[] = []): Entry<Organization> {
+export function organizationEntry(
+  o: NativeOrganization,
+  ctx: MappingContext,
+  telecom: ContactPoint[] = [],
+): Entry<Organization> {
   return entry<Organization>({
     resourceType: 'Organization',
     id: ctx.newId(),
-    text: narrative(o.name ?? 'Organisation', `SOR ${o.sor}`, ...telecom.map((t) => `${t.system ?? ''}: ${t.value ?? ''}`)),
+    text: narrative(
+      o.name ?? 'Organisation',
+      `SOR ${o.sor}`,
+      ...telecom.map((t) => `${t.system ?? ''}: ${t.value ?? ''}`),
+    ),
     identifier: [{ system: SYSTEM.sor, value: o.sor }],
     ...(o.name ? { name: o.name } : {}),
     ...(telecom.length ? { telecom } : {}),
@@ -55,7 +73,11 @@ export interface AuthorEntries {
 }
 
 /** The author as Practitioner + PractitionerRole at their organisation (reusing an organisation already made). */
-export function authorEntries(a: NativeAuthor, ctx: MappingContext, knownOrganizations: Array<Entry<Organization>> = []): AuthorEntries {
+export function authorEntries(
+  a: NativeAuthor,
+  ctx: MappingContext,
+  knownOrganizations: Array<Entry<Organization>> = [],
+): AuthorEntries {
   const practitioner = entry<Practitioner>({
     resourceType: 'Practitioner',
     id: ctx.newId(),
@@ -63,8 +85,9 @@ export function authorEntries(a: NativeAuthor, ctx: MappingContext, knownOrganiz
     name: [{ text: a.name }],
   });
   const organization =
-    knownOrganizations.find((o) => o.resource.identifier?.some((i) => i.system === SYSTEM.sor && i.value === a.organization.sor)) ??
-    organizationEntry(a.organization, ctx);
+    knownOrganizations.find((o) =>
+      o.resource.identifier?.some((i) => i.system === SYSTEM.sor && i.value === a.organization.sor),
+    ) ?? organizationEntry(a.organization, ctx);
   const role = entry<PractitionerRole>({
     resourceType: 'PractitionerRole',
     id: ctx.newId(),

@@ -96,7 +96,7 @@ export interface NativeDischargeLetter {
 }
 
 export interface NativeAttachment {
-  contentType: 'application/pdf' | 'text/plain';
+  contentType: 'application/pdf' | 'text/plain' | 'image/jpeg' | 'image/png' | 'image/tiff';
   /** base64 */
   data: string;
   title?: string;

@@ -36,6 +36,9 @@ export const SYSTEM = {
   taskId: `${CANONICAL_BASE}/NamingSystem/task-id`,
   certificateTypes: `${CANONICAL_BASE}/CodeSystem/sektorbro-certificate-types`,
   taskNotification: `${CANONICAL_BASE}/CodeSystem/sektorbro-task-notification`,
+  /** Patient extension: the municipal care (hjemmepleje, hjemmesygepleje) the patient receives, and from whom. */
+  municipalCare: `${CANONICAL_BASE}/StructureDefinition/municipal-care`,
+  municipalCareService: `${CANONICAL_BASE}/CodeSystem/sektorbro-municipal-care-service`,
   /** SDC's Task codes for "complete this questionnaire" (input questionnaire, output questionnaire-response). */
   sdcTaskCodes: 'http://hl7.org/fhir/uv/sdc/CodeSystem/temp',
 } as const;

@@ -20,13 +20,35 @@ export function createDeliveryQueue(connection: ConnectionOptions, prefix: strin
   return new Queue<DeliveryJobData>(DELIVERY_QUEUE, { connection, prefix });
 }
 
-export function deliveryJobOptions(jobId: string, retry: { attempts: number; backoffMs: number }): JobsOptions {
+export function deliveryJobOptions(
+  jobId: string,
+  retry: { attempts: number; backoffMs: number },
+  urgent = false,
+): JobsOptions {
   return {
     jobId,
+    // An urgent job (a symptom-report alert) goes to the head of the waiting list, ahead of every routine
+    // delivery already waiting; routine jobs keep plain FIFO order and cost nothing extra.
+    ...(urgent ? { lifo: true } : {}),
     attempts: retry.attempts,
     backoff: { type: 'exponential', delay: retry.backoffMs, jitter: 0.5 },
     // Bounded retention: completed jobs go quickly, failed ones stay a week for the dashboard.
     removeOnComplete: { age: 3600, count: 10000 },
     removeOnFail: { age: 7 * 24 * 3600, count: 100000 },
   };
+}
+
+/** Adds one delivery job per outbox entry in one round trip; an entry relayed twice adds one job. */
+export async function enqueueDeliveries(
+  queue: Queue<DeliveryJobData>,
+  entries: ReadonlyArray<{ deliveryId: string; outboxCreatedAt: Date; urgent: boolean }>,
+  retry: { attempts: number; backoffMs: number },
+): Promise<void> {
+  await queue.addBulk(
+    entries.map((e) => ({
+      name: 'deliver',
+      data: { deliveryId: e.deliveryId },
+      opts: deliveryJobOptions(deliveryJobId(e.deliveryId, e.outboxCreatedAt), retry, e.urgent),
+    })),
+  );
 }

@@ -1,7 +1,8 @@
 import type { Queue } from 'bullmq';
 import type { Logger } from '../observability/logger';
 import type { Db } from '../store/db';
-import { deliveryJobId, deliveryJobOptions, type DeliveryJobData } from './delivery-queue';
+import type { BackgroundComponent } from './component';
+import { deliveryJobId, enqueueDeliveries, type DeliveryJobData } from './delivery-queue';
 
 /**
  * Moves outbox entries into BullMQ. Intake writes message + outbox in one transaction and wakes the relay,
@@ -18,7 +19,8 @@ export interface RelayOptions {
   batchSize?: number;
 }
 
-export class OutboxRelay {
+export class OutboxRelay implements BackgroundComponent {
+  readonly name = 'outbox relay';
   private timer: NodeJS.Timeout | undefined;
   private reconcileTimer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
@@ -50,6 +52,11 @@ export class OutboxRelay {
     clearInterval(this.timer);
     clearInterval(this.reconcileTimer);
     await this.running;
+  }
+
+  /** The same as stop: the queue it feeds belongs to the delivery component. */
+  close(): Promise<void> {
+    return this.stop();
   }
 
   /** Ask for a relay pass soon; passes never overlap, and a wake during a pass runs one more. */
@@ -85,18 +92,17 @@ export class OutboxRelay {
     const limit = this.options.batchSize ?? 200;
     return this.db.transaction(async (tx) => {
       const lock = this.db.kind === 'postgres' ? 'FOR UPDATE SKIP LOCKED' : '';
-      const rows = await tx.query<{ delivery_id: string; created_at: Date }>(
-        `SELECT delivery_id, created_at FROM outbox WHERE relayed_at IS NULL ORDER BY created_at LIMIT ${limit} ${lock}`,
+      // Urgent entries first, so an alert is not stuck behind a backlog of routine entries.
+      const rows = await tx.query<{ delivery_id: string; created_at: Date; urgent: boolean }>(
+        `SELECT delivery_id, created_at, urgent FROM outbox WHERE relayed_at IS NULL ORDER BY urgent DESC, created_at LIMIT ${limit} ${lock}`,
       );
       if (rows.length === 0) {
         return 0;
       }
-      await this.queue.addBulk(
-        rows.map((r) => ({
-          name: 'deliver',
-          data: { deliveryId: r.delivery_id },
-          opts: deliveryJobOptions(deliveryJobId(r.delivery_id, r.created_at), this.options.retry),
-        })),
+      await enqueueDeliveries(
+        this.queue,
+        rows.map((r) => ({ deliveryId: r.delivery_id, outboxCreatedAt: r.created_at, urgent: r.urgent })),
+        this.options.retry,
       );
       const ids = rows.map((r) => r.delivery_id);
       // One statement: a pass is mostly round trips. Every part sees the tables as they were before the
@@ -146,7 +152,10 @@ export class OutboxRelay {
       [lost],
     );
     if (handedBack.length > 0) {
-      this.logger.warn({ readded: handedBack.length }, 'outbox reconcile handed delivery jobs missing from Redis back to the relay');
+      this.logger.warn(
+        { readded: handedBack.length },
+        'outbox reconcile handed delivery jobs missing from Redis back to the relay',
+      );
       this.wake();
     }
     return handedBack.length;

@@ -1,12 +1,24 @@
 import { Router } from 'express';
 import { currentClient, requireRole } from '../auth/authenticate';
-import { createConsent, findConsents, readConsent, replaceConsent, withdrawConsent, type ConsentDeps } from '../consent/consent-service';
+import {
+  consentHistory,
+  consentVersion,
+  createConsent,
+  findConsents,
+  readConsent,
+  replaceConsent,
+  withdrawConsent,
+  type ConsentDeps,
+} from '../consent/consent-service';
 import { errors } from '../errors';
 import { requireBody } from '../http/body';
 import { sendFhir } from '../http/send-fhir';
 
-/** FHIR Consent records: POST, GET (read and search), PUT, DELETE (= withdraw, the record stays). */
-export function consentRoutes(deps: ConsentDeps): Router {
+/**
+ * FHIR Consent records: POST, GET (read and search), PUT, DELETE (= withdraw, the record stays), and the
+ * versions: GET _history (a history Bundle) and _history/{vid}. `baseUrl` is the FHIR base for fullUrl.
+ */
+export function consentRoutes(deps: ConsentDeps, baseUrl: string): Router {
   const router = Router();
   const roles = requireRole('admin', 'patient', 'hospital', 'gp', 'jobcentre');
 
@@ -17,6 +29,14 @@ export function consentRoutes(deps: ConsentDeps): Router {
   });
   router.get('/fhir/Consent/:id', roles, async (req, res) => {
     sendFhir(res, 200, (await readConsent(deps, currentClient(res), String(req.params.id))).resource);
+  });
+  router.get('/fhir/Consent/:id/_history', roles, async (req, res) => {
+    sendFhir(res, 200, await consentHistory(deps, currentClient(res), String(req.params.id), baseUrl));
+  });
+  router.get('/fhir/Consent/:id/_history/:vid', roles, async (req, res) => {
+    const consent = await consentVersion(deps, currentClient(res), String(req.params.id), String(req.params.vid));
+    res.set('ETag', `W/"${consent.meta?.versionId ?? ''}"`);
+    sendFhir(res, 200, consent);
   });
   router.put('/fhir/Consent/:id', roles, requireBody, async (req, res) => {
     sendFhir(res, 200, await replaceConsent(deps, currentClient(res), String(req.params.id), req.body));
@@ -32,7 +52,11 @@ export function consentRoutes(deps: ConsentDeps): Router {
       }
       return v;
     };
-    sendFhir(res, 200, await findConsents(deps, currentClient(res), { patient: q('patient'), status: q('status'), actor: q('actor') }));
+    sendFhir(
+      res,
+      200,
+      await findConsents(deps, currentClient(res), { patient: q('patient'), status: q('status'), actor: q('actor') }),
+    );
   });
   return router;
 }

@@ -1,6 +1,6 @@
 import { Router, type Request } from 'express';
 import { currentClient, requireRole } from '../auth/authenticate';
-import { errors } from '../errors';
+import { errors, type IssueInput } from '../errors';
 import type { Db } from '../store/db';
 import {
   discardDeadLetter,
@@ -12,7 +12,6 @@ import {
   type NotApplicable,
   type OperatorAction,
 } from '../store/dead-letters';
-import { withDatabase } from '../store/unavailable';
 import { queryString } from '../http/request-values';
 import { isUuid } from '../store/uuid';
 
@@ -36,17 +35,29 @@ export function deadLetterRoutes(deps: { db: Db; onRequeued: () => void }): Rout
     const limitText = queryString(req.query.limit, 'limit') ?? '50';
     const limit = Number(limitText);
     if (!Number.isInteger(limit) || limit < 1 || limit > 500) {
-      throw errors.invalid({ diagnostics: 'limit: a whole number from 1 to 500', expression: 'limit', reason: 'invalid-value' });
+      throw errors.invalid({
+        diagnostics: 'limit: a whole number from 1 to 500',
+        expression: 'limit',
+        reason: 'invalid-value',
+      });
     }
     const before = queryString(req.query.before, 'before');
     if (before !== undefined && !parseDeadLetterCursor(before)) {
-      throw errors.invalid({ diagnostics: 'before: the "next" cursor of the previous page, or an ISO 8601 instant', expression: 'before', reason: 'invalid-value' });
+      throw errors.invalid({
+        diagnostics: 'before: the "next" cursor of the previous page, or an ISO 8601 instant',
+        expression: 'before',
+        reason: 'invalid-value',
+      });
     }
     const kind = queryString(req.query.kind, 'kind');
     if (kind !== undefined && (kind.length === 0 || kind.length > 100)) {
-      throw errors.invalid({ diagnostics: 'kind: 1 to 100 characters, e.g. discharge-letter', expression: 'kind', reason: 'invalid-value' });
+      throw errors.invalid({
+        diagnostics: 'kind: 1 to 100 characters, e.g. discharge-letter',
+        expression: 'kind',
+        reason: 'invalid-value',
+      });
     }
-    res.json(await withDatabase(() => listDeadLetters(deps.db, { limit, before, kind })));
+    res.json(await listDeadLetters(deps.db, { limit, before, kind }));
   });
 
   router.post('/dead-letters/\\$replay', admin, async (req, res) => {
@@ -57,21 +68,37 @@ export function deadLetterRoutes(deps: { db: Db; onRequeued: () => void }): Rout
     let more = false;
     if (body.all !== undefined) {
       if (body.deliveryIds !== undefined) {
-        throw errors.invalid({ diagnostics: 'all: give either deliveryIds or all, not both', expression: 'all', reason: 'invalid-value' });
+        throw errors.invalid({
+          diagnostics: 'all: give either deliveryIds or all, not both',
+          expression: 'all',
+          reason: 'invalid-value',
+        });
       }
       if (body.all !== true) {
-        throw errors.invalid({ diagnostics: 'all: must be true (or leave it out and list deliveryIds)', expression: 'all', reason: 'invalid-value' });
+        throw errors.invalid({
+          diagnostics: 'all: must be true (or leave it out and list deliveryIds)',
+          expression: 'all',
+          reason: 'invalid-value',
+        });
       }
       const kind = body.kind;
       if (kind !== undefined && (typeof kind !== 'string' || kind.length === 0 || kind.length > 100)) {
-        throw errors.invalid({ diagnostics: 'kind: 1 to 100 characters, e.g. discharge-letter', expression: 'kind', reason: 'invalid-value' });
+        throw errors.invalid({
+          diagnostics: 'kind: 1 to 100 characters, e.g. discharge-letter',
+          expression: 'kind',
+          reason: 'invalid-value',
+        });
       }
-      ids = await withDatabase(() => replayableDeadLetterIds(deps.db, { kind, limit: MAX_ALL + 1 }));
+      ids = await replayableDeadLetterIds(deps.db, { kind, limit: MAX_ALL + 1 });
       more = ids.length > MAX_ALL;
       ids = ids.slice(0, MAX_ALL);
     } else {
       if (body.kind !== undefined) {
-        throw errors.invalid({ diagnostics: 'kind: only with "all": true; listed deliveryIds are replayed whatever their kind', expression: 'kind', reason: 'invalid-value' });
+        throw errors.invalid({
+          diagnostics: 'kind: only with "all": true; listed deliveryIds are replayed whatever their kind',
+          expression: 'kind',
+          reason: 'invalid-value',
+        });
       }
       ids = deliveryIdsOf(body.deliveryIds);
     }
@@ -81,11 +108,15 @@ export function deadLetterRoutes(deps: { db: Db; onRequeued: () => void }): Rout
     try {
       for (const id of ids) {
         // One transaction per delivery: one that cannot be replayed does not hold up the others.
-        const result = await withDatabase(() => deps.db.transaction((tx) => replayDeadLetter(tx, id, action)));
+        const result = await deps.db.transaction((tx) => replayDeadLetter(tx, id, action));
         if (result.outcome === 'replayed') {
           replayed += 1;
         } else {
-          skipped.push({ id, why: result.outcome, ...(result.outcome === 'not-a-dead-letter' ? { status: result.status } : {}) });
+          skipped.push({
+            id,
+            why: result.outcome,
+            ...(result.outcome === 'not-a-dead-letter' ? { status: result.status } : {}),
+          });
         }
       }
     } finally {
@@ -98,9 +129,11 @@ export function deadLetterRoutes(deps: { db: Db; onRequeued: () => void }): Rout
 
   router.get('/dead-letters/:deliveryId', admin, async (req, res) => {
     const id = deliveryIdParam(req);
-    const found = await withDatabase(() => getDeadLetter(deps.db, id));
+    const found = await getDeadLetter(deps.db, id);
     if (!found) {
-      throw errors.notFound(`deliveryId: no dead letter with delivery id ${id} (only dead and failed deliveries are dead letters)`);
+      throw errors.notFound({
+        diagnostics: `deliveryId: no dead letter with delivery id ${id} (only dead and failed deliveries are dead letters)`,
+      });
     }
     res.json(found);
   });
@@ -108,7 +141,9 @@ export function deadLetterRoutes(deps: { db: Db; onRequeued: () => void }): Rout
   router.post('/dead-letters/:deliveryId/\\$replay', admin, async (req, res) => {
     const id = deliveryIdParam(req);
     const reason = reasonOf(bodyObject(req.body, ['reason']));
-    const result = await withDatabase(() => deps.db.transaction((tx) => replayDeadLetter(tx, id, { clientId: currentClient(res).id, reason })));
+    const result = await deps.db.transaction((tx) =>
+      replayDeadLetter(tx, id, { clientId: currentClient(res).id, reason }),
+    );
     if (result.outcome !== 'replayed') {
       throw notApplicable(id, result, 'replayed');
     }
@@ -119,7 +154,9 @@ export function deadLetterRoutes(deps: { db: Db; onRequeued: () => void }): Rout
   router.post('/dead-letters/:deliveryId/\\$discard', admin, async (req, res) => {
     const id = deliveryIdParam(req);
     const reason = reasonOf(bodyObject(req.body, ['reason']));
-    const result = await withDatabase(() => deps.db.transaction((tx) => discardDeadLetter(tx, id, { clientId: currentClient(res).id, reason })));
+    const result = await deps.db.transaction((tx) =>
+      discardDeadLetter(tx, id, { clientId: currentClient(res).id, reason }),
+    );
     if (result.outcome !== 'discarded-now') {
       throw notApplicable(id, result, 'discarded');
     }
@@ -132,18 +169,22 @@ export function deadLetterRoutes(deps: { db: Db; onRequeued: () => void }): Rout
 function notApplicable(id: string, result: NotApplicable, verb: 'replayed' | 'discarded'): Error {
   switch (result.outcome) {
     case 'not-found':
-      return errors.notFound(`deliveryId: no delivery ${id}`);
+      return errors.notFound({ diagnostics: `deliveryId: no delivery ${id}` });
     case 'not-a-dead-letter':
-      return errors.conflict(`deliveryId: delivery ${id} is ${result.status}; only a dead or failed delivery can be ${verb}`);
+      return errors.conflict({
+        diagnostics: `deliveryId: delivery ${id} is ${result.status}; only a dead or failed delivery can be ${verb}`,
+      });
     case 'discarded':
-      return errors.conflict(`deliveryId: delivery ${id} was discarded; it can be neither replayed nor discarded again`);
+      return errors.conflict({
+        diagnostics: `deliveryId: delivery ${id} was discarded; it can be neither replayed nor discarded again`,
+      });
   }
 }
 
 function deliveryIdParam(req: Request): string {
   const id = String(req.params.deliveryId);
   if (!isUuid(id)) {
-    throw errors.notFound(`deliveryId: no delivery ${id} (delivery ids are UUIDs)`);
+    throw errors.notFound({ diagnostics: `deliveryId: no delivery ${id} (delivery ids are UUIDs)` });
   }
   return id.toLowerCase();
 }
@@ -153,11 +194,23 @@ function bodyObject(body: unknown, allowed: readonly string[]): Record<string, u
     return {};
   }
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw errors.invalid({ diagnostics: 'body: a JSON object, e.g. {"reason": "the GP system is back"}', expression: 'body', reason: 'invalid-value' });
+    throw errors.invalid({
+      diagnostics: 'body: a JSON object, e.g. {"reason": "the GP system is back"}',
+      expression: 'body',
+      reason: 'invalid-value',
+    });
   }
   const unknown = Object.keys(body).filter((k) => !allowed.includes(k));
   if (unknown.length > 0) {
-    throw errors.invalid(...unknown.map((k) => ({ diagnostics: `unknown field '${k}' (allowed: ${allowed.join(', ')})`, expression: k, reason: 'unknown-field' })));
+    throw errors.invalid(
+      ...unknown.map(
+        (k): IssueInput => ({
+          diagnostics: `unknown field '${k}' (allowed: ${allowed.join(', ')})`,
+          expression: k,
+          reason: 'unknown-field',
+        }),
+      ),
+    );
   }
   return body as Record<string, unknown>;
 }
@@ -165,25 +218,49 @@ function bodyObject(body: unknown, allowed: readonly string[]): Record<string, u
 function reasonOf(body: Record<string, unknown>): string {
   const reason = body.reason;
   if (reason === undefined) {
-    throw errors.invalid({ diagnostics: `reason: required, 1 to ${MAX_REASON} characters saying why (it goes into the audit log)`, expression: 'reason', reason: 'missing-field' });
+    throw errors.invalid({
+      diagnostics: `reason: required, 1 to ${MAX_REASON} characters saying why (it goes into the audit log)`,
+      expression: 'reason',
+      reason: 'missing-field',
+    });
   }
   const text = typeof reason === 'string' ? reason.trim() : '';
   if (text.length === 0 || text.length > MAX_REASON) {
-    throw errors.invalid({ diagnostics: `reason: text of 1 to ${MAX_REASON} characters`, expression: 'reason', reason: 'invalid-value' });
+    throw errors.invalid({
+      diagnostics: `reason: text of 1 to ${MAX_REASON} characters`,
+      expression: 'reason',
+      reason: 'invalid-value',
+    });
   }
   return text;
 }
 
 function deliveryIdsOf(value: unknown): string[] {
   if (value === undefined) {
-    throw errors.invalid({ diagnostics: 'deliveryIds: required (a list of delivery ids), or give "all": true', expression: 'deliveryIds', reason: 'missing-field' });
+    throw errors.invalid({
+      diagnostics: 'deliveryIds: required (a list of delivery ids), or give "all": true',
+      expression: 'deliveryIds',
+      reason: 'missing-field',
+    });
   }
   if (!Array.isArray(value) || value.length === 0 || value.length > MAX_IDS) {
-    throw errors.invalid({ diagnostics: `deliveryIds: a list of 1 to ${MAX_IDS} delivery ids`, expression: 'deliveryIds', reason: 'invalid-value' });
+    throw errors.invalid({
+      diagnostics: `deliveryIds: a list of 1 to ${MAX_IDS} delivery ids`,
+      expression: 'deliveryIds',
+      reason: 'invalid-value',
+    });
   }
   const bad = value.flatMap((v: unknown, i) => (typeof v === 'string' && isUuid(v) ? [] : [i]));
   if (bad.length > 0) {
-    throw errors.invalid(...bad.slice(0, 30).map((i) => ({ diagnostics: `deliveryIds[${i}]: a delivery id (UUID)`, expression: `deliveryIds[${i}]`, reason: 'invalid-value' })));
+    throw errors.invalid(
+      ...bad.slice(0, 30).map(
+        (i): IssueInput => ({
+          diagnostics: `deliveryIds[${i}]: a delivery id (UUID)`,
+          expression: `deliveryIds[${i}]`,
+          reason: 'invalid-value',
+        }),
+      ),
+    );
   }
   return [...new Set((value as string[]).map((v) => v.toLowerCase()))];
 }

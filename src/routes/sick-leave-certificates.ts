@@ -3,7 +3,12 @@ import { currentClient, requireRole } from '../auth/authenticate';
 import { errors } from '../errors';
 import { inputFormat, requireBody } from '../http/body';
 import { assertValidBody } from '../validation/request-schemas';
-import { cancelCertificate, readCertificate, submitCertificate, type CertificateDeps } from '../sick-leave/certificate-service';
+import {
+  cancelCertificate,
+  readCertificate,
+  submitCertificate,
+  type CertificateDeps,
+} from '../sick-leave/certificate-service';
 import { idempotencyKey } from '../http/request-values';
 
 /** Sick-leave certificates: a GP posts (native or FHIR document), reads its own, and cancels them. */
@@ -12,9 +17,15 @@ export function sickLeaveRoutes(deps: CertificateDeps): Router {
   router.post('/sick-leave-certificates', requireRole('gp'), requireBody, async (req, res) => {
     const format = inputFormat(req);
     if (format === 'hl7v2') {
-      throw errors.unsupportedMediaType('Content-Type: certificates are JSON (native or a FHIR document)');
+      throw errors.unsupportedMediaType({
+        diagnostics: 'Content-Type: certificates are JSON (native or a FHIR document)',
+      });
     }
-    const result = await submitCertificate(deps, currentClient(res), { format, body: req.body, idempotencyKey: idempotencyKey(req) });
+    const result = await submitCertificate(deps, currentClient(res), {
+      format,
+      body: req.body,
+      idempotencyKey: idempotencyKey(req),
+    });
     res.status(202).location(`/sick-leave-certificates/${result.answer.id}`);
     if (result.replayed) {
       res.setHeader('Idempotent-Replayed', 'true');
@@ -28,7 +39,11 @@ export function sickLeaveRoutes(deps: CertificateDeps): Router {
     assertValidBody('CancellationReason', req.body);
     const { reason } = req.body as { reason: string };
     if (reason.trim() === '') {
-      throw errors.invalid({ diagnostics: 'reason: say why the certificate is cancelled', expression: 'reason', reason: 'reason-required' });
+      throw errors.invalid({
+        diagnostics: 'reason: say why the certificate is cancelled',
+        expression: 'reason',
+        reason: 'reason-required',
+      });
     }
     res.status(202).json(await cancelCertificate(deps, currentClient(res), String(req.params.id), reason));
   });

@@ -22,7 +22,9 @@ export function statusReportRoutes(deps: StatusReportDeps, fhirBaseUrl: string):
   const jsonFormat = (req: Request): 'native' | 'fhir' => {
     const format = inputFormat(req);
     if (format === 'hl7v2') {
-      throw errors.unsupportedMediaType('Content-Type: status-report requests are JSON (native or FHIR)');
+      throw errors.unsupportedMediaType({
+        diagnostics: 'Content-Type: status-report requests are JSON (native or FHIR)',
+      });
     }
     return format;
   };
@@ -35,10 +37,21 @@ export function statusReportRoutes(deps: StatusReportDeps, fhirBaseUrl: string):
   };
 
   router.post('/status-report-requests', requireRole('jobcentre'), requireBody, async (req, res) => {
-    accepted(res, await requestStatusReport(deps, currentClient(res), { format: jsonFormat(req), body: req.body, idempotencyKey: idempotencyKey(req) }));
+    accepted(
+      res,
+      await requestStatusReport(deps, currentClient(res), {
+        format: jsonFormat(req),
+        body: req.body,
+        idempotencyKey: idempotencyKey(req),
+      }),
+    );
   });
   router.post('/fhir/Task', requireRole('jobcentre'), requireBody, async (req, res) => {
-    const result = await requestStatusReport(deps, currentClient(res), { format: 'fhir', body: req.body, idempotencyKey: idempotencyKey(req) });
+    const result = await requestStatusReport(deps, currentClient(res), {
+      format: 'fhir',
+      body: req.body,
+      idempotencyKey: idempotencyKey(req),
+    });
     res.location(`/fhir/Task/${result.task.id}`);
     sendFhir(res, result.replayed ? 200 : 201, buildTask(result.task, new Date()));
   });
@@ -60,18 +73,29 @@ export function statusReportRoutes(deps: StatusReportDeps, fhirBaseUrl: string):
     res.json(await taskDetail(deps.db, await visibleTask(deps.db, currentClient(res), String(req.params.id))));
   });
 
-  router.post('/status-report-requests/:id/status', requireRole('jobcentre', 'gp', 'hospital'), requireBody, async (req, res) => {
-    const task = await transitionTask(deps, currentClient(res), String(req.params.id), req.body);
-    res.json(await taskDetail(deps.db, task));
-  });
+  router.post(
+    '/status-report-requests/:id/status',
+    requireRole('jobcentre', 'gp', 'hospital'),
+    requireBody,
+    async (req, res) => {
+      const task = await transitionTask(deps, currentClient(res), String(req.params.id), req.body);
+      res.json(await taskDetail(deps.db, task));
+    },
+  );
 
   router.post('/status-report-requests/:id/response', requireRole('gp', 'hospital'), requireBody, async (req, res) => {
-    const answer = await answerStatusReport(deps, currentClient(res), String(req.params.id), { format: jsonFormat(req), body: req.body });
+    const answer = await answerStatusReport(deps, currentClient(res), String(req.params.id), {
+      format: jsonFormat(req),
+      body: req.body,
+    });
     res.status(202).location(`/status-report-requests/${answer.id}`).json(answer);
   });
 
   router.post('/status-report-requests/:id/follow-up', requireRole('jobcentre'), requireBody, async (req, res) => {
-    accepted(res, await followUpStatusReport(deps, currentClient(res), String(req.params.id), req.body, idempotencyKey(req)));
+    accepted(
+      res,
+      await followUpStatusReport(deps, currentClient(res), String(req.params.id), req.body, idempotencyKey(req)),
+    );
   });
 
   router.get('/fhir/Task/:id', requireRole('jobcentre', 'gp', 'hospital', 'admin'), async (req, res) => {

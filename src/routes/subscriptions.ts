@@ -24,7 +24,7 @@ import { queryString } from '../http/request-values';
  */
 export function subscriptionRoutes(deps: SubscriptionDeps): Router {
   const router = Router();
-  const roles = requireRole('gp', 'hospital', 'admin');
+  const roles = requireRole('gp', 'hospital', 'caremanager', 'admin');
 
   // Basic holds nothing but topics here: no code, or the SubscriptionTopic code, finds them all; any other code none.
   router.get('/fhir/Basic', (req, res) => {
@@ -32,20 +32,34 @@ export function subscriptionRoutes(deps: SubscriptionDeps): Router {
     const { system, code: topicCode } = TOPIC_BASIC.code;
     const matches = code === undefined || code === topicCode || code === `${system}|${topicCode}`;
     const topics = matches ? topicBasics() : [];
-    sendFhir(res, 200, { resourceType: 'Bundle', type: 'searchset', total: topics.length, entry: topics.map((t) => ({ fullUrl: `${deps.baseUrl}/Basic/${t.id ?? ''}`, resource: t, search: { mode: 'match' } })) });
+    sendFhir(res, 200, {
+      resourceType: 'Bundle',
+      type: 'searchset',
+      total: topics.length,
+      entry: topics.map((t) => ({
+        fullUrl: `${deps.baseUrl}/Basic/${t.id ?? ''}`,
+        resource: t,
+        search: { mode: 'match' },
+      })),
+    });
   });
   router.get('/fhir/Basic/:id', (req, res) => {
     const topic = topicBasics().find((t) => t.id === req.params.id);
     if (!topic) {
-      throw errors.notFound(`Basic/${req.params.id} not found`);
+      throw errors.notFound({ diagnostics: `Basic/${req.params.id} not found` });
     }
     sendFhir(res, 200, topic);
   });
   router.get('/fhir/SubscriptionTopic', (_req, res) => {
     const topics = subscriptionTopicResources();
-    sendFhir(res, 200, { resourceType: 'Bundle', type: 'searchset', total: topics.length, entry: topics.map((t) => ({ fullUrl: t.url, resource: t, search: { mode: 'match' } })) });
+    sendFhir(res, 200, {
+      resourceType: 'Bundle',
+      type: 'searchset',
+      total: topics.length,
+      entry: topics.map((t) => ({ fullUrl: t.url, resource: t, search: { mode: 'match' } })),
+    });
   });
-  router.post('/fhir/Subscription', requireRole('gp', 'hospital'), requireBody, async (req, res) => {
+  router.post('/fhir/Subscription', requireRole('gp', 'hospital', 'caremanager'), requireBody, async (req, res) => {
     const created = await createSubscription(deps, currentClient(res), req.body);
     res.location(`/fhir/Subscription/${created.id ?? ''}`);
     sendFhir(res, 201, created);
@@ -56,10 +70,10 @@ export function subscriptionRoutes(deps: SubscriptionDeps): Router {
   router.get('/fhir/Subscription/:id', roles, async (req, res) => {
     sendFhir(res, 200, asResource(await visibleSubscription(deps, currentClient(res), String(req.params.id))));
   });
-  router.put('/fhir/Subscription/:id', requireRole('gp', 'hospital'), requireBody, async (req, res) => {
+  router.put('/fhir/Subscription/:id', requireRole('gp', 'hospital', 'caremanager'), requireBody, async (req, res) => {
     sendFhir(res, 200, await updateSubscription(deps, currentClient(res), String(req.params.id), req.body));
   });
-  router.delete('/fhir/Subscription/:id', requireRole('gp', 'hospital'), async (req, res) => {
+  router.delete('/fhir/Subscription/:id', requireRole('gp', 'hospital', 'caremanager'), async (req, res) => {
     sendFhir(res, 200, await updateSubscription(deps, currentClient(res), String(req.params.id), { status: 'off' }));
   });
   router.get('/fhir/Subscription/:id/\\$status', roles, async (req, res) => {
@@ -77,7 +91,8 @@ export function subscriptionRoutes(deps: SubscriptionDeps): Router {
       }),
     );
   });
-  router.get('/fhir/Bundle/:id', roles, async (req, res) => {
+  // Every organisation role reads the Bundles addressed to it (linked from GET /messages?side=received).
+  router.get('/fhir/Bundle/:id', requireRole('gp', 'hospital', 'jobcentre', 'employer', 'admin'), async (req, res) => {
     sendFhir(res, 200, await readDeliveredBundle(deps, currentClient(res), String(req.params.id)));
   });
   return router;

@@ -44,7 +44,12 @@ function record(r: TaskRow): TaskRecord {
     purpose: r.purpose,
     reason: r.reason,
     questionnaire: r.questionnaire,
-    requester: { clientId: r.requester_client_id, system: r.requester_system, value: r.requester_value, name: r.requester_name },
+    requester: {
+      clientId: r.requester_client_id,
+      system: r.requester_system,
+      value: r.requester_value,
+      name: r.requester_name,
+    },
     caseworker: r.caseworker,
     owner: { system: r.owner_system, value: r.owner_value, name: r.owner_name },
     dueAt: date(r.due_at),
@@ -57,26 +62,60 @@ function record(r: TaskRow): TaskRecord {
   };
 }
 
-export async function insertTask(tx: Queryable, t: TaskRecord, meta: { idempotencyKey: string | undefined; requestHash: string }): Promise<void> {
+export async function insertTask(
+  tx: Queryable,
+  t: TaskRecord,
+  meta: { idempotencyKey: string | undefined; requestHash: string },
+): Promise<void> {
   await tx.query(
     `INSERT INTO tasks (id, status, part_of, patient_cpr, question_set, purpose, reason, questionnaire, requester_client_id, requester_system,
        requester_value, requester_name, caseworker, owner_system, owner_value, owner_name, due_at, idempotency_key, request_hash, created_at, updated_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11, $12, $13::jsonb, $14, $15, $16, $17, $18, $19, $20, $20)`,
     [
-      t.id, t.status, t.partOf, t.patientCpr, t.questionSet, t.purpose, t.reason, json(t.questionnaire), t.requester.clientId, t.requester.system,
-      t.requester.value, t.requester.name, t.caseworker ? json(t.caseworker) : null, t.owner.system, t.owner.value, t.owner.name, t.dueAt,
-      meta.idempotencyKey ?? null, meta.requestHash, t.createdAt,
+      t.id,
+      t.status,
+      t.partOf,
+      t.patientCpr,
+      t.questionSet,
+      t.purpose,
+      t.reason,
+      json(t.questionnaire),
+      t.requester.clientId,
+      t.requester.system,
+      t.requester.value,
+      t.requester.name,
+      t.caseworker ? json(t.caseworker) : null,
+      t.owner.system,
+      t.owner.value,
+      t.owner.name,
+      t.dueAt,
+      meta.idempotencyKey ?? null,
+      meta.requestHash,
+      t.createdAt,
     ],
   );
 }
 
-export async function getTask(db: Queryable, id: string, options: { forUpdate?: boolean } = {}): Promise<TaskRecord | undefined> {
-  const rows = await db.query<TaskRow>(`SELECT * FROM tasks WHERE id = $1${options.forUpdate ? ' FOR UPDATE' : ''}`, [id]);
+export async function getTask(
+  db: Queryable,
+  id: string,
+  options: { forUpdate?: boolean } = {},
+): Promise<TaskRecord | undefined> {
+  const rows = await db.query<TaskRow>(`SELECT * FROM tasks WHERE id = $1${options.forUpdate ? ' FOR UPDATE' : ''}`, [
+    id,
+  ]);
   return rows[0] ? record(rows[0]) : undefined;
 }
 
-export async function findTaskByIdempotencyKey(db: Queryable, clientId: string, key: string): Promise<{ task: TaskRecord; requestHash: string } | undefined> {
-  const rows = await db.query<TaskRow & { request_hash: string }>('SELECT * FROM tasks WHERE requester_client_id = $1 AND idempotency_key = $2', [clientId, key]);
+export async function findTaskByIdempotencyKey(
+  db: Queryable,
+  clientId: string,
+  key: string,
+): Promise<{ task: TaskRecord; requestHash: string } | undefined> {
+  const rows = await db.query<TaskRow & { request_hash: string }>(
+    'SELECT * FROM tasks WHERE requester_client_id = $1 AND idempotency_key = $2',
+    [clientId, key],
+  );
   return rows[0] ? { task: record(rows[0]), requestHash: rows[0].request_hash } : undefined;
 }
 
@@ -91,7 +130,13 @@ export async function updateTask(
     `UPDATE tasks SET status = $2, status_reason = COALESCE($3, status_reason), response = COALESCE($4::jsonb, response),
         answered_at = CASE WHEN $4::jsonb IS NULL THEN answered_at ELSE now() END, answered_late = COALESCE($5, answered_late), updated_at = now()
       WHERE id = $1 RETURNING *`,
-    [id, change.status, change.reason ?? null, change.response ? json(change.response) : null, change.answeredLate ?? null],
+    [
+      id,
+      change.status,
+      change.reason ?? null,
+      change.response ? json(change.response) : null,
+      change.answeredLate ?? null,
+    ],
   );
   const row = rows[0];
   if (!row) {
@@ -110,12 +155,28 @@ export async function markOverdue(tx: Queryable, id: string): Promise<TaskRecord
   if (!row) {
     return undefined;
   }
-  await addTaskEvent(tx, id, { event: 'overdue', status: row.status, actor: 'sektorbro', note: 'the deadline passed without an answer' });
+  await addTaskEvent(tx, id, {
+    event: 'overdue',
+    status: row.status,
+    actor: 'sektorbro',
+    note: 'the deadline passed without an answer',
+  });
   return record(row);
 }
 
-export async function addTaskEvent(tx: Queryable, taskId: string, e: { event: string; status: string; actor: string; note?: string | undefined }): Promise<void> {
-  await tx.query('INSERT INTO task_events (id, task_id, event, status, actor, note) VALUES ($1, $2, $3, $4, $5, $6)', [randomUUID(), taskId, e.event, e.status, e.actor, e.note ?? null]);
+export async function addTaskEvent(
+  tx: Queryable,
+  taskId: string,
+  e: { event: string; status: string; actor: string; note?: string | undefined },
+): Promise<void> {
+  await tx.query('INSERT INTO task_events (id, task_id, event, status, actor, note) VALUES ($1, $2, $3, $4, $5, $6)', [
+    randomUUID(),
+    taskId,
+    e.event,
+    e.status,
+    e.actor,
+    e.note ?? null,
+  ]);
 }
 
 export interface TaskEvent {
@@ -146,7 +207,11 @@ export interface TaskQuery {
   offset: number;
 }
 
-export async function listTasks(db: Queryable, q: TaskQuery, now: Date): Promise<{ tasks: TaskRecord[]; total: number }> {
+export async function listTasks(
+  db: Queryable,
+  q: TaskQuery,
+  now: Date,
+): Promise<{ tasks: TaskRecord[]; total: number }> {
   const where: string[] = [];
   const params: unknown[] = [];
   const p = (v: unknown) => {
@@ -175,11 +240,18 @@ export async function listTasks(db: Queryable, q: TaskQuery, now: Date): Promise
   }
   const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
   const total = await db.query<{ n: number | string }>(`SELECT count(*) AS n FROM tasks ${clause}`, params);
-  const rows = await db.query<TaskRow>(`SELECT * FROM tasks ${clause} ORDER BY due_at, id LIMIT ${p(q.limit)} OFFSET ${p(q.offset)}`, params);
+  const rows = await db.query<TaskRow>(
+    `SELECT * FROM tasks ${clause} ORDER BY due_at, id LIMIT ${p(q.limit)} OFFSET ${p(q.offset)}`,
+    params,
+  );
   return { tasks: rows.map(record), total: Number(total[0]?.n ?? 0) };
 }
 
-export type ReminderKind = 'before-deadline' | 'deadline';
+export const REMINDER_KINDS = ['before-deadline', 'deadline'] as const;
+export type ReminderKind = (typeof REMINDER_KINDS)[number];
+/** A reminder is scheduled until it is sent or its Task ends (task_reminders.state). */
+export const REMINDER_STATES = ['scheduled', 'sent', 'cancelled'] as const;
+export type ReminderState = (typeof REMINDER_STATES)[number];
 
 export async function scheduleReminder(tx: Queryable, taskId: string, kind: ReminderKind, dueAt: Date): Promise<void> {
   await tx.query(
@@ -191,29 +263,53 @@ export async function scheduleReminder(tx: Queryable, taskId: string, kind: Remi
 
 /** Marks a reminder sent; false when it was not scheduled any more (sent already, or cancelled). */
 export async function claimReminder(tx: Queryable, taskId: string, kind: ReminderKind): Promise<boolean> {
-  const rows = await tx.query("UPDATE task_reminders SET state = 'sent', updated_at = now() WHERE task_id = $1 AND kind = $2 AND state = 'scheduled' RETURNING task_id", [taskId, kind]);
+  const rows = await tx.query(
+    "UPDATE task_reminders SET state = 'sent', updated_at = now() WHERE task_id = $1 AND kind = $2 AND state = 'scheduled' RETURNING task_id",
+    [taskId, kind],
+  );
   return rows.length > 0;
 }
 
 export async function cancelReminders(tx: Queryable, taskId: string): Promise<ReminderKind[]> {
-  const rows = await tx.query<{ kind: ReminderKind }>("UPDATE task_reminders SET state = 'cancelled', updated_at = now() WHERE task_id = $1 AND state = 'scheduled' RETURNING kind", [taskId]);
+  const rows = await tx.query<{ kind: ReminderKind }>(
+    "UPDATE task_reminders SET state = 'cancelled', updated_at = now() WHERE task_id = $1 AND state = 'scheduled' RETURNING kind",
+    [taskId],
+  );
   return rows.map((r) => r.kind);
 }
 
-export async function scheduledReminders(db: Queryable): Promise<Array<{ taskId: string; kind: ReminderKind; dueAt: Date }>> {
-  const rows = await db.query<{ task_id: string; kind: ReminderKind; due_at: Date | string }>("SELECT task_id, kind, due_at FROM task_reminders WHERE state = 'scheduled' ORDER BY due_at LIMIT 10000");
+export async function scheduledReminders(
+  db: Queryable,
+): Promise<Array<{ taskId: string; kind: ReminderKind; dueAt: Date }>> {
+  const rows = await db.query<{ task_id: string; kind: ReminderKind; due_at: Date | string }>(
+    "SELECT task_id, kind, due_at FROM task_reminders WHERE state = 'scheduled' ORDER BY due_at LIMIT 10000",
+  );
   return rows.map((r) => ({ taskId: r.task_id, kind: r.kind, dueAt: date(r.due_at) }));
 }
 
-export async function reminderStates(db: Queryable, taskId: string): Promise<Array<{ kind: ReminderKind; dueAt: string; state: string }>> {
-  const rows = await db.query<{ kind: ReminderKind; due_at: Date | string; state: string }>('SELECT kind, due_at, state FROM task_reminders WHERE task_id = $1 ORDER BY due_at, kind', [taskId]);
+export async function reminderStates(
+  db: Queryable,
+  taskId: string,
+): Promise<Array<{ kind: ReminderKind; dueAt: string; state: ReminderState }>> {
+  const rows = await db.query<{ kind: ReminderKind; due_at: Date | string; state: ReminderState }>(
+    'SELECT kind, due_at, state FROM task_reminders WHERE task_id = $1 ORDER BY due_at, kind',
+    [taskId],
+  );
   return rows.map((r) => ({ kind: r.kind, dueAt: date(r.due_at).toISOString(), state: r.state }));
 }
 
 /** The request was delivered to the physician's system: requested → received. Called in the delivery's transaction. */
 export async function markTaskReceived(tx: Queryable, taskId: string): Promise<void> {
-  const rows = await tx.query("UPDATE tasks SET status = 'received', updated_at = now() WHERE id = $1 AND status = 'requested' RETURNING id", [taskId]);
+  const rows = await tx.query(
+    "UPDATE tasks SET status = 'received', updated_at = now() WHERE id = $1 AND status = 'requested' RETURNING id",
+    [taskId],
+  );
   if (rows.length > 0) {
-    await addTaskEvent(tx, taskId, { event: 'received', status: 'received', actor: 'sektorbro', note: "delivered to the physician's system" });
+    await addTaskEvent(tx, taskId, {
+      event: 'received',
+      status: 'received',
+      actor: 'sektorbro',
+      note: "delivered to the physician's system",
+    });
   }
 }

@@ -4,7 +4,6 @@ import { errors } from '../errors';
 import { SYSTEM } from '../mappers/systems';
 import { buildTask, isOverdue, TASK_STATUSES, type TaskRecord, type TaskStatus } from '../mappers/status-report/task';
 import type { Db } from '../store/db';
-import { withDatabase } from '../store/unavailable';
 import { listTasks, reminderStates, taskEvents, type TaskQuery } from './task-store';
 import { isUuid } from '../store/uuid';
 
@@ -48,29 +47,41 @@ export function taskSummary(t: TaskRecord, now: Date) {
 /** One Task with everything both sides need: the questions, the history, the reminders and the messages sent. */
 export async function taskDetail(db: Db, task: TaskRecord) {
   const now = new Date();
-  const [history, reminders, messages, followUps] = await withDatabase(() =>
-    Promise.all([
-      taskEvents(db, task.id),
-      reminderStates(db, task.id),
-      db.query<{ id: string; kind: string; status: string; created_at: Date | string }>('SELECT id, kind, status, created_at FROM messages WHERE task_id = $1 ORDER BY created_at, id', [task.id]),
-      db.query<{ id: string }>('SELECT id FROM tasks WHERE part_of = $1 ORDER BY created_at', [task.id]),
-    ]),
-  );
+  const [history, reminders, messages, followUps] = await Promise.all([
+    taskEvents(db, task.id),
+    reminderStates(db, task.id),
+    db.query<{ id: string; kind: string; status: string; created_at: Date | string }>(
+      'SELECT id, kind, status, created_at FROM messages WHERE task_id = $1 ORDER BY created_at, id',
+      [task.id],
+    ),
+    db.query<{ id: string }>('SELECT id FROM tasks WHERE part_of = $1 ORDER BY created_at', [task.id]),
+  ]);
   return {
     ...taskSummary(task, now),
     questionnaire: task.questionnaire,
     history,
     reminders,
-    messages: messages.map((m) => ({ id: m.id, kind: m.kind, status: m.status, createdAt: new Date(m.created_at).toISOString() })),
+    messages: messages.map((m) => ({
+      id: m.id,
+      kind: m.kind,
+      status: m.status,
+      createdAt: new Date(m.created_at).toISOString(),
+    })),
     followUps: followUps.map((f) => f.id),
   };
 }
 
 export function parseWorkListFilter(client: GatewayClient, f: WorkListFilter): TaskQuery {
-  const statuses = f.status?.split(',').map((s) => s.trim()).filter(Boolean);
+  const statuses = f.status
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const bad = statuses?.find((s) => !(TASK_STATUSES as readonly string[]).includes(s));
   if (bad) {
-    throw errors.invalid({ diagnostics: `status: "${bad}" is not a Task status (${TASK_STATUSES.join(', ')})`, expression: 'status' });
+    throw errors.invalid({
+      diagnostics: `status: "${bad}" is not a Task status (${TASK_STATUSES.join(', ')})`,
+      expression: 'status',
+    });
   }
   if (f.side !== undefined && f.side !== 'requester' && f.side !== 'addressee') {
     throw errors.invalid({ diagnostics: 'side: requester or addressee', expression: 'side' });
@@ -108,12 +119,17 @@ export function parseWorkListFilter(client: GatewayClient, f: WorkListFilter): T
 export async function workList(db: Db, client: GatewayClient, f: WorkListFilter) {
   const now = new Date();
   const query = parseWorkListFilter(client, f);
-  const { tasks, total } = await withDatabase(() => listTasks(db, query, now));
+  const { tasks, total } = await listTasks(db, query, now);
   return { total, items: tasks.map((t) => taskSummary(t, now)) };
 }
 
 /** FHIR search on Task: owner, requester (system|value or value), status, patient, part-of, _count, _offset. */
-export async function searchTasks(db: Db, client: GatewayClient, params: Record<string, string | undefined>, baseUrl: string): Promise<Bundle> {
+export async function searchTasks(
+  db: Db,
+  client: GatewayClient,
+  params: Record<string, string | undefined>,
+  baseUrl: string,
+): Promise<Bundle> {
   const party = (value: string | undefined, name: string) => {
     if (value === undefined) {
       return undefined;
@@ -127,9 +143,15 @@ export async function searchTasks(db: Db, client: GatewayClient, params: Record<
   const owner = party(params.owner, 'owner');
   const requester = party(params.requester, 'requester');
   const org = owner ?? requester;
-  const mine = client.role === 'admin' || !org || (org.system === client.organization.system && org.value === client.organization.value);
+  const mine =
+    client.role === 'admin' ||
+    !org ||
+    (org.system === client.organization.system && org.value === client.organization.value);
   if (!mine) {
-    throw errors.forbidden(`${owner ? 'owner' : 'requester'}: you can search only your own organisation's Tasks`, 'not-your-task');
+    throw errors.forbidden({
+      diagnostics: `${owner ? 'owner' : 'requester'}: you can search only your own organisation's Tasks`,
+      reason: 'not-your-task',
+    });
   }
   const patient = params.patient?.replace(`${SYSTEM.cpr}|`, '');
   const now = new Date();
@@ -143,11 +165,15 @@ export async function searchTasks(db: Db, client: GatewayClient, params: Record<
     limit: params._count,
     offset: params._offset,
   });
-  const { tasks, total } = await withDatabase(() => listTasks(db, query, now));
+  const { tasks, total } = await listTasks(db, query, now);
   return {
     resourceType: 'Bundle',
     type: 'searchset',
     total,
-    entry: tasks.map((t) => ({ fullUrl: `${baseUrl}/Task/${t.id}`, resource: buildTask(t, now), search: { mode: 'match' as const } })),
+    entry: tasks.map((t) => ({
+      fullUrl: `${baseUrl}/Task/${t.id}`,
+      resource: buildTask(t, now),
+      search: { mode: 'match' as const },
+    })),
   };
 }

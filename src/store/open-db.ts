@@ -5,8 +5,11 @@ import { migrate } from './migrate';
 import { openPgliteDb } from './pglite-db';
 import { openPostgresDb } from './postgres-db';
 
-/** Opens the configured database and brings its schema up to date. */
-export async function openDb(config: Pick<Config, 'databaseUrl' | 'dataDir'>): Promise<Db> {
+/** Opens the configured database and brings its schema up to date; `onMigrated` hears which migrations ran. */
+export async function openDb(
+  config: Pick<Config, 'databaseUrl' | 'dataDir'>,
+  onMigrated?: (applied: string[]) => void,
+): Promise<Db> {
   let db: Db;
   if (config.databaseUrl) {
     db = openPostgresDb(config.databaseUrl);
@@ -14,6 +17,7 @@ export async function openDb(config: Pick<Config, 'databaseUrl' | 'dataDir'>): P
     mkdirSync(config.dataDir, { recursive: true });
     db = await openPgliteDb(config.dataDir);
   }
-  await migrate(db);
+  const applied = await migrate(db);
+  onMigrated?.(applied);
   return db;
 }

@@ -27,6 +27,13 @@ export async function openPgliteDb(dataDir: string | undefined): Promise<Db> {
         };
         return fn(scoped);
       }),
+    // In-process only: PGlite is one process's database, so there is no other process to hear from.
+    listen: async (channel, handlers) => {
+      const unsubscribe = await pg.listen(channel, (payload) => {
+        handlers.onNotify(payload);
+      });
+      return unsubscribe;
+    },
     close: () => pg.close(),
   };
 }

@@ -1,14 +1,15 @@
 import { Pool, type PoolClient } from 'pg';
 import type { Db, Queryable } from './db';
+import { listenPostgres } from './postgres-listener';
 
 /** PostgreSQL through a pg connection pool: what production runs on. */
 export function openPostgresDb(url: string, options: { schema?: string; max?: number } = {}): Db {
-  const pool = new Pool({
+  const connection = {
     connectionString: url,
-    max: options.max ?? 20,
     connectionTimeoutMillis: 5000,
     ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
-  });
+  };
+  const pool = new Pool({ ...connection, max: options.max ?? 20 });
   // An idle client that loses its connection must not crash the process; the next query reconnects.
   pool.on('error', () => undefined);
   const run = async <T>(q: Pool | PoolClient, sql: string, params?: readonly unknown[]): Promise<T[]> => {
@@ -41,6 +42,7 @@ export function openPostgresDb(url: string, options: { schema?: string; max?: nu
         client.release();
       }
     },
+    listen: (channel, handlers) => listenPostgres(connection, channel, handlers),
     close: () => pool.end(),
   };
 }

@@ -5,7 +5,11 @@ import { isUniqueViolation } from './db';
  * answer and race to store it; the unique index lets one win, and the other answers with the winner's result
  * (`replay`) instead of an error.
  */
-export async function storeOrReplay<T, R>(hasKey: boolean, store: () => Promise<T>, replay: () => Promise<R | undefined>): Promise<{ stored: T } | { replayed: R }> {
+export async function storeOrReplay<T, R>(
+  hasKey: boolean,
+  store: () => Promise<T>,
+  replay: () => Promise<R | undefined>,
+): Promise<{ stored: T } | { replayed: R }> {
   try {
     return { stored: await store() };
   } catch (e) {

@@ -21,7 +21,8 @@ export async function recordSubscriptionEvents(tx: Queryable, m: PublishedMessag
   if (!topic || !m.patientCpr) {
     return 0;
   }
-  const ownDelivery = (sor: string) => m.deliveries.find((d) => (d.recipientSystem ?? SYSTEM.sor) === SYSTEM.sor && d.recipientSor === sor)?.id;
+  const ownDelivery = (sor: string) =>
+    m.deliveries.find((d) => (d.recipientSystem ?? SYSTEM.sor) === SYSTEM.sor && d.recipientSor === sor)?.id;
   let recorded = 0;
   if (topic.audience === 'addressee') {
     for (const d of m.deliveries) {
@@ -40,7 +41,14 @@ export async function recordSubscriptionEvents(tx: Queryable, m: PublishedMessag
   return record(tx, m, topic.url, null, topic.focusType, (practiceSor) => ownDelivery(practiceSor) ?? m.id);
 }
 
-async function record(tx: Queryable, m: PublishedMessage, topic: string, addresseeSor: string | null, focusType: string, focusFor: (practiceSor: string) => string): Promise<number> {
+async function record(
+  tx: Queryable,
+  m: PublishedMessage,
+  topic: string,
+  addresseeSor: string | null,
+  focusType: string,
+  focusFor: (practiceSor: string) => string,
+): Promise<number> {
   // Listed-practice topics: the practice the patient is listed with now (a patient who moved is no longer theirs).
   // Every candidate belongs to that one practice, so they share one focus.
   const candidates = await tx.query<{ id: string; org_value: string; end: string | null }>(

@@ -17,7 +17,9 @@ export function hasEnded(end: string | null | undefined, now: Date = new Date())
 
 /** Turns every subscription whose end has passed off; returns their ids. */
 export async function turnOffEnded(db: Queryable, now: Date = new Date()): Promise<string[]> {
-  const rows = await db.query<{ id: string; end: string }>("SELECT id, resource->>'end' AS end FROM subscriptions WHERE status <> 'off' AND resource->>'end' IS NOT NULL");
+  const rows = await db.query<{ id: string; end: string }>(
+    "SELECT id, resource->>'end' AS end FROM subscriptions WHERE status <> 'off' AND resource->>'end' IS NOT NULL",
+  );
   const ended = rows.filter((r) => hasEnded(r.end, now)).map((r) => r.id);
   for (const id of ended) {
     await setSubscriptionStatus(db, id, 'off');

@@ -9,14 +9,21 @@ import { notificationBundle, subscriptionStatus, type EventInput } from '../mapp
 import { readSubscription } from '../mappers/subscription/subscription-request';
 import { CANONICAL_BASE, SYSTEM } from '../mappers/systems';
 import { recordAudit } from '../audit/record-audit';
+import type { FhirValidator } from '../validation/fhir-validator';
 import type { Db } from '../store/db';
-import { withDatabase } from '../store/unavailable';
 import { focusDocument } from './event-focus';
 import { focusDisclosure } from './focus-disclosure';
 import type { Notifier } from './notifier';
 import { hasEnded } from './subscription-end';
-import { eventsBetween, getSubscription, listSubscriptions, saveSubscription, setSubscriptionStatus, type SubscriptionRow } from './subscription-store';
-import { TOPICS, topicOfKind } from './topics';
+import {
+  eventsBetween,
+  getSubscription,
+  listSubscriptions,
+  saveSubscription,
+  setSubscriptionStatus,
+  type SubscriptionRow,
+} from './subscription-store';
+import { TOPICS, topicByUrl, topicOfKind } from './topics';
 
 /**
  * Subscriptions for GP systems: create (a handshake activates it), read, update (status requested
@@ -27,32 +34,65 @@ export interface SubscriptionDeps {
   db: Db;
   notifier: Notifier | undefined;
   baseUrl: string;
+  /** R4 validation of a Subscription before it is read or stored. */
+  validator: FhirValidator;
   /** Decides the listed practice's copies (GET /fhir/Bundle); the notifier's when not given. */
   guard?: DisclosureGuard | undefined;
 }
 
-const GATEWAY = { clientId: 'sektorbro', organization: { system: `${CANONICAL_BASE}/NamingSystem/gateway`, value: 'sektorbro' } };
+const GATEWAY = {
+  clientId: 'sektorbro',
+  organization: { system: `${CANONICAL_BASE}/NamingSystem/gateway`, value: 'sektorbro' },
+};
 const TREATMENT = { system: SYSTEM.actReason, code: 'TREAT', display: 'treatment' };
 
 const MAX_EVENTS = 100;
 
-export async function createSubscription(deps: SubscriptionDeps, client: GatewayClient, body: unknown, id: string = randomUUID()): Promise<Subscription> {
+export async function createSubscription(
+  deps: SubscriptionDeps,
+  client: GatewayClient,
+  body: unknown,
+  id: string = randomUUID(),
+): Promise<Subscription> {
+  // A valid R4 Subscription first (types, cardinality, codes): what is stored and handed back is FHIR.
+  const invalid = deps.validator.validate(body).filter((i) => i.severity === 'error' || i.severity === 'fatal');
+  if (invalid.length > 0) {
+    throw errors.invalid(
+      ...invalid
+        .slice(0, 20)
+        .map((p) => ({ diagnostics: p.diagnostics ?? p.details?.text ?? 'invalid', expression: p.expression?.[0] })),
+    );
+  }
   // Without a notifier nothing is ever posted; refuse plain http then, rather than store what could not be sent later.
-  const { spec, issues } = readSubscription(body, TOPICS.map((t) => t.url), { allowHttp: deps.notifier?.allowHttp ?? false, now: new Date() });
+  const { spec, issues } = readSubscription(
+    body,
+    TOPICS.map((t) => t.url),
+    { allowHttp: deps.notifier?.allowHttp ?? false, outbound: deps.notifier?.outbound, now: new Date() },
+  );
   if (!spec) {
     throw errors.invalid(...issues);
   }
   if (client.organization.system !== SYSTEM.sor) {
-    throw errors.forbidden('subscriptions are for health-care organisations identified by SOR', 'not-a-practice');
+    throw errors.forbidden({
+      diagnostics: 'subscriptions are for health-care organisations identified by SOR',
+      reason: 'not-a-practice',
+    });
   }
   if (spec.practiceSor && spec.practiceSor !== client.organization.value) {
-    throw errors.forbidden(`Subscription.criteria: you may subscribe only to patients listed with your own practice (SOR ${client.organization.value})`, 'not-your-patients');
+    throw errors.forbidden({
+      diagnostics: `Subscription.criteria: you may subscribe only to patients listed with your own practice (SOR ${client.organization.value})`,
+      reason: 'not-your-patients',
+    });
   }
   if (spec.patientCpr) {
-    const { gp } = await withDatabase(() => findListedGp(deps.db, spec.patientCpr ?? ''));
+    const { gp } = await findListedGp(deps.db, spec.patientCpr ?? '');
     if (gp?.sor !== client.organization.value) {
-      throw errors.forbidden('Subscription.criteria: the patient is not listed with your practice', 'not-your-patient');
+      throw errors.forbidden({
+        diagnostics: 'Subscription.criteria: the patient is not listed with your practice',
+        reason: 'not-your-patient',
+      });
     }
+    await assertConsentAllowsSubscription(deps, client, spec.topic, spec.patientCpr);
   }
   const resource: Subscription = {
     ...(body as Subscription),
@@ -61,36 +101,86 @@ export async function createSubscription(deps: SubscriptionDeps, client: Gateway
     status: 'requested',
     reason: (body as Subscription).reason ?? 'Sektorbro notifications',
   };
-  await withDatabase(() =>
-    saveSubscription(deps.db, {
-      id,
-      clientId: client.id,
-      org: client.organization,
-      topic: spec.topic,
-      patientCpr: spec.patientCpr ?? null,
-      endpoint: spec.endpoint,
-      headers: spec.headers,
-      content: spec.content,
-      heartbeatSeconds: spec.heartbeatSeconds ?? null,
-      status: 'requested',
-      resource,
-    }),
-  );
+  await saveSubscription(deps.db, {
+    id,
+    clientId: client.id,
+    org: client.organization,
+    topic: spec.topic,
+    patientCpr: spec.patientCpr ?? null,
+    endpoint: spec.endpoint,
+    headers: spec.headers,
+    content: spec.content,
+    heartbeatSeconds: spec.heartbeatSeconds ?? null,
+    status: 'requested',
+    resource,
+  });
   await deps.notifier?.handshake(id);
   return resource;
+}
+
+/**
+ * A subscription to one patient is itself a disclosure (every event says something happened to the patient):
+ * refused with 403 when the patient's consent denies every kind of event of the topic to the practice, decided
+ * as each event is (focusDisclosure), and written to the patient's disclosure log. The notifier checks each
+ * event again before it is sent, so a consent recorded later stops an existing subscription's events too.
+ */
+async function assertConsentAllowsSubscription(
+  deps: SubscriptionDeps,
+  client: GatewayClient,
+  topicUrl: string,
+  cpr: string,
+): Promise<void> {
+  const guard = deps.guard ?? deps.notifier?.guard;
+  const topic = topicByUrl(topicUrl);
+  if (!guard || !topic) {
+    throw errors.unavailable({ diagnostics: 'the consent check for subscriptions is not available in this process' });
+  }
+  const decisions = await Promise.all(
+    topic.kinds.map((kind) => guard.decide(deps.db, cpr, focusDisclosure(topic, kind, client.organization))),
+  );
+  const denied = decisions.find((d) => !d.permit);
+  if (!denied || decisions.some((d) => d.permit)) {
+    return;
+  }
+  await deps.db.transaction((tx) =>
+    recordAudit(tx, {
+      action: 'refused',
+      messageKind: 'subscription',
+      messageId: randomUUID(),
+      sender: GATEWAY,
+      recipient: client.organization,
+      purpose: TREATMENT,
+      patientCpr: cpr,
+      consent: denied.consent,
+      dataClasses: [topic.dataClass],
+      reason: `subscription by ${client.id} to ${topic.title} refused: ${denied.reason}`,
+    }),
+  );
+  throw errors.forbidden({
+    diagnostics: `Subscription.criteria: the patient's consent does not allow events about them to go to ${client.organization.value}`,
+    reason: denied.consent ? 'consent-denied' : 'consent-missing',
+  });
 }
 
 /**
  * The subscription as the client may see it: its own organisation's, or any for an admin; else 404. One whose
  * end has passed is off, even before the notifier's poller has noticed.
  */
-export async function visibleSubscription(deps: SubscriptionDeps, client: GatewayClient, id: string): Promise<SubscriptionRow> {
-  const found = await withDatabase(() => getSubscription(deps.db, id));
-  if (!found || (client.role !== 'admin' && (found.org.system !== client.organization.system || found.org.value !== client.organization.value))) {
-    throw errors.notFound(`Subscription/${id} not found`);
+export async function visibleSubscription(
+  deps: SubscriptionDeps,
+  client: GatewayClient,
+  id: string,
+): Promise<SubscriptionRow> {
+  const found = await getSubscription(deps.db, id);
+  if (
+    !found ||
+    (client.role !== 'admin' &&
+      (found.org.system !== client.organization.system || found.org.value !== client.organization.value))
+  ) {
+    throw errors.notFound({ diagnostics: `Subscription/${id} not found` });
   }
   if (found.status !== 'off' && hasEnded(found.resource.end)) {
-    await withDatabase(() => setSubscriptionStatus(deps.db, found.id, 'off'));
+    await setSubscriptionStatus(deps.db, found.id, 'off');
     return { ...found, status: 'off', error: null };
   }
   return found;
@@ -100,11 +190,16 @@ export function asResource(s: SubscriptionRow): Subscription {
   return { ...s.resource, id: s.id, status: s.status, ...(s.error ? { error: s.error } : {}) };
 }
 
-export async function updateSubscription(deps: SubscriptionDeps, client: GatewayClient, id: string, body: unknown): Promise<Subscription> {
+export async function updateSubscription(
+  deps: SubscriptionDeps,
+  client: GatewayClient,
+  id: string,
+  body: unknown,
+): Promise<Subscription> {
   const current = await visibleSubscription(deps, client, id);
   const status = (body as Partial<Subscription> | null)?.status;
   if (status === 'off') {
-    await withDatabase(() => setSubscriptionStatus(deps.db, id, 'off'));
+    await setSubscriptionStatus(deps.db, id, 'off');
     return asResource({ ...current, status: 'off' });
   }
   // Anything else re-reads the whole resource and starts again with a handshake (this is how one in error is reactivated).
@@ -120,7 +215,14 @@ export function statusBundle(deps: SubscriptionDeps, s: SubscriptionRow): Bundle
       {
         fullUrl: `urn:uuid:${randomUUID()}`,
         resource: subscriptionStatus(
-          { subscriptionUrl: `${deps.baseUrl}/Subscription/${s.id}`, topic: s.topic, status: s.status, type: 'query-status', eventsSinceStart: s.eventsSinceStart, error: s.error },
+          {
+            subscriptionUrl: `${deps.baseUrl}/Subscription/${s.id}`,
+            topic: s.topic,
+            status: s.status,
+            type: 'query-status',
+            eventsSinceStart: s.eventsSinceStart,
+            error: s.error,
+          },
           [],
           s.content,
         ),
@@ -134,7 +236,12 @@ export function statusBundle(deps: SubscriptionDeps, s: SubscriptionRow): Bundle
  * $events: the events numbered eventsSinceNumber..eventsUntilNumber (at most 100), for a receiver catching up.
  * Resources handed out are disclosed to the caller (the subscriber, or an admin), so the caller is audited.
  */
-export async function eventsBundle(deps: SubscriptionDeps, client: GatewayClient, s: SubscriptionRow, params: { since?: string | undefined; until?: string | undefined; content?: string | undefined }): Promise<Bundle> {
+export async function eventsBundle(
+  deps: SubscriptionDeps,
+  client: GatewayClient,
+  s: SubscriptionRow,
+  params: { since?: string | undefined; until?: string | undefined; content?: string | undefined },
+): Promise<Bundle> {
   const number = (v: string | undefined, name: string, fallback: number) => {
     if (v === undefined) {
       return fallback;
@@ -151,34 +258,61 @@ export async function eventsBundle(deps: SubscriptionDeps, client: GatewayClient
   }
   // A receiver may ask for less than it subscribed to, never for more (PAYLOAD_CONTENTS runs from least to most).
   const rank = (c: string) => (PAYLOAD_CONTENTS as readonly string[]).indexOf(c);
-  const content = params.content && rank(params.content) < rank(s.content) ? (params.content as PayloadContent) : s.content;
-  const events = await withDatabase(() => eventsBetween(deps.db, s.id, since, until, MAX_EVENTS));
+  const content =
+    params.content && rank(params.content) < rank(s.content) ? (params.content as PayloadContent) : s.content;
+  const guard = deps.guard ?? deps.notifier?.guard;
+  // Events about a patient whose consent now denies the subscriber what they are about are left out, as the
+  // notifier leaves them unsent.
+  const all = await eventsBetween(deps.db, s.id, since, until, MAX_EVENTS);
+  const allowed = await Promise.all(
+    all.map(
+      async (e) =>
+        !e.patientCpr ||
+        (guard !== undefined &&
+          (await guard.decide(deps.db, e.patientCpr, focusDisclosure(topicByUrl(s.topic), e.kind, s.org))).permit),
+    ),
+  );
+  const events = all.filter((_e, i) => allowed[i]);
   const inputs: EventInput[] = await Promise.all(
-    events.map((e) => deps.notifier?.eventInput(s, e, content) ?? Promise.resolve({ eventNumber: e.eventNumber, timestamp: e.occurredAt, focusType: e.focusType, focusUrl: `${deps.baseUrl}/${e.focusType}/${e.focusId}` })),
+    events.map(
+      (e) =>
+        deps.notifier?.eventInput(s, e, content) ??
+        Promise.resolve({
+          eventNumber: e.eventNumber,
+          timestamp: e.occurredAt,
+          focusType: e.focusType,
+          focusUrl: `${deps.baseUrl}/${e.focusType}/${e.focusId}`,
+        }),
+    ),
   );
   // Resources handed out again are disclosures like the first time.
   const disclosed = events.filter((_e, i) => inputs[i]?.resource !== undefined);
   if (disclosed.length > 0) {
-    await withDatabase(() =>
-      deps.db.transaction(async (tx) => {
-        for (const e of disclosed) {
-          await recordAudit(tx, {
-            action: 'delivered',
-            messageKind: 'subscription-notification',
-            messageId: s.id,
-            sender: GATEWAY,
-            recipient: client.organization,
-            purpose: TREATMENT,
-            patientCpr: e.patientCpr ?? undefined,
-            dataClasses: [`${e.kind} (full-resource)`],
-            reason: `$events by ${client.id}, event ${e.eventNumber} of Subscription/${s.id}`,
-          });
-        }
-      }),
-    );
+    await deps.db.transaction(async (tx) => {
+      for (const e of disclosed) {
+        await recordAudit(tx, {
+          action: 'delivered',
+          messageKind: 'subscription-notification',
+          messageId: s.id,
+          sender: GATEWAY,
+          recipient: client.organization,
+          purpose: TREATMENT,
+          patientCpr: e.patientCpr ?? undefined,
+          dataClasses: [`${e.kind} (full-resource)`],
+          reason: `$events by ${client.id}, event ${e.eventNumber} of Subscription/${s.id}`,
+        });
+      }
+    });
   }
   return notificationBundle(
-    { subscriptionUrl: `${deps.baseUrl}/Subscription/${s.id}`, topic: s.topic, status: s.status, type: 'query-event', eventsSinceStart: s.eventsSinceStart, error: s.error },
+    {
+      subscriptionUrl: `${deps.baseUrl}/Subscription/${s.id}`,
+      topic: s.topic,
+      status: s.status,
+      type: 'query-event',
+      eventsSinceStart: s.eventsSinceStart,
+      error: s.error,
+    },
     inputs,
     content,
     { now: new Date(), newId: randomUUID, gatewayEndpoint: deps.baseUrl },
@@ -186,10 +320,21 @@ export async function eventsBundle(deps: SubscriptionDeps, client: GatewayClient
 }
 
 export async function subscriptionsOf(deps: SubscriptionDeps, client: GatewayClient): Promise<Bundle> {
-  const rows = await withDatabase(() => listSubscriptions(deps.db, client.role === 'admin' ? undefined : client.organization));
+  const rows = await listSubscriptions(deps.db, client.role === 'admin' ? undefined : client.organization);
   // Past its end is off, whether or not the notifier's poller has written that yet.
-  const current = rows.map((r) => (r.status !== 'off' && hasEnded(r.resource.end) ? { ...r, status: 'off' as const, error: null } : r));
-  return { resourceType: 'Bundle', type: 'searchset', total: current.length, entry: current.map((r) => ({ fullUrl: `${deps.baseUrl}/Subscription/${r.id}`, resource: asResource(r), search: { mode: 'match' as const } })) };
+  const current = rows.map((r) =>
+    r.status !== 'off' && hasEnded(r.resource.end) ? { ...r, status: 'off' as const, error: null } : r,
+  );
+  return {
+    resourceType: 'Bundle',
+    type: 'searchset',
+    total: current.length,
+    entry: current.map((r) => ({
+      fullUrl: `${deps.baseUrl}/Subscription/${r.id}`,
+      resource: asResource(r),
+      search: { mode: 'match' as const },
+    })),
+  };
 }
 
 /**
@@ -199,14 +344,15 @@ export async function subscriptionsOf(deps: SubscriptionDeps, client: GatewayCli
  * may read any. Every read is written to the disclosure log, a refused one too.
  */
 export async function readDeliveredBundle(deps: SubscriptionDeps, client: GatewayClient, id: string): Promise<Bundle> {
-  const found = await withDatabase(() => focusDocument(deps.db, client.role === 'admin' ? undefined : client.organization, id));
+  const found = await focusDocument(deps.db, client.role === 'admin' ? undefined : client.organization, id);
   if (!found) {
-    throw errors.notFound(`Bundle/${id} not found`);
+    throw errors.notFound({ diagnostics: `Bundle/${id} not found` });
   }
+  // The read discloses the sender's document to the reader: the sender is the original one, not the gateway.
   const audit = {
     messageKind: found.kind,
     messageId: found.messageId,
-    sender: GATEWAY,
+    sender: found.sender,
     recipient: client.organization,
     purpose: TREATMENT,
     patientCpr: found.patientCpr ?? undefined,
@@ -215,24 +361,42 @@ export async function readDeliveredBundle(deps: SubscriptionDeps, client: Gatewa
   const guard = deps.guard ?? deps.notifier?.guard;
   if (found.copy && client.role !== 'admin') {
     if (!guard || !found.patientCpr) {
-      throw errors.notFound(`Bundle/${id} not found`);
+      throw errors.notFound({ diagnostics: `Bundle/${id} not found` });
     }
     const cpr = found.patientCpr;
-    const decision = await withDatabase(() => guard.decide(deps.db, cpr, focusDisclosure(topicOfKind(found.kind), found.kind, client.organization)));
+    const decision = await guard.decide(
+      deps.db,
+      cpr,
+      focusDisclosure(topicOfKind(found.kind), found.kind, client.organization),
+    );
     if (!decision.permit) {
-      await withDatabase(() =>
-        deps.db.transaction((tx) => recordAudit(tx, { ...audit, action: 'refused', consent: decision.consent, reason: `read by ${client.id} (GET /fhir/Bundle, listed practice's copy) refused: ${decision.reason}` })),
+      await deps.db.transaction((tx) =>
+        recordAudit(tx, {
+          ...audit,
+          action: 'refused',
+          consent: decision.consent,
+          reason: `read by ${client.id} (GET /fhir/Bundle, listed practice's copy) refused: ${decision.reason}`,
+        }),
       );
-      throw errors.forbidden(
-        decision.consent ? `id: the patient has denied this disclosure to ${client.organization.value}` : `id: ${decision.reason}`,
-        decision.consent ? 'consent-denied' : 'consent-missing',
-      );
+      throw errors.forbidden({
+        diagnostics: decision.consent
+          ? `id: the patient has denied this disclosure to ${client.organization.value}`
+          : `id: ${decision.reason}`,
+        reason: decision.consent ? 'consent-denied' : 'consent-missing',
+      });
     }
-    await withDatabase(() =>
-      deps.db.transaction((tx) => recordAudit(tx, { ...audit, action: 'delivered', consent: decision.consent, reason: `read by ${client.id} (GET /fhir/Bundle, listed practice's copy)` })),
+    await deps.db.transaction((tx) =>
+      recordAudit(tx, {
+        ...audit,
+        action: 'delivered',
+        consent: decision.consent,
+        reason: `read by ${client.id} (GET /fhir/Bundle, listed practice's copy)`,
+      }),
     );
     return found.bundle;
   }
-  await withDatabase(() => deps.db.transaction((tx) => recordAudit(tx, { ...audit, action: 'delivered', reason: `read by ${client.id} (GET /fhir/Bundle)` })));
+  await deps.db.transaction((tx) =>
+    recordAudit(tx, { ...audit, action: 'read', reason: `read by ${client.id} (GET /fhir/Bundle)` }),
+  );
   return found.bundle;
 }

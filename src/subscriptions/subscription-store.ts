@@ -53,13 +53,29 @@ const row = (r: Raw): SubscriptionRow => ({
   resource: r.resource,
 });
 
-export async function saveSubscription(tx: Queryable, s: Omit<SubscriptionRow, 'eventsSinceStart' | 'error'>): Promise<void> {
+export async function saveSubscription(
+  tx: Queryable,
+  s: Omit<SubscriptionRow, 'eventsSinceStart' | 'error'>,
+): Promise<void> {
   await tx.query(
     `INSERT INTO subscriptions (id, client_id, org_system, org_value, topic, patient_cpr, endpoint, headers, content, heartbeat_seconds, status, resource)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11, $12::jsonb)
      ON CONFLICT (id) DO UPDATE SET topic = EXCLUDED.topic, patient_cpr = EXCLUDED.patient_cpr, endpoint = EXCLUDED.endpoint, headers = EXCLUDED.headers,
        content = EXCLUDED.content, heartbeat_seconds = EXCLUDED.heartbeat_seconds, status = EXCLUDED.status, resource = EXCLUDED.resource, error = NULL, updated_at = now()`,
-    [s.id, s.clientId, s.org.system, s.org.value, s.topic, s.patientCpr, s.endpoint, json(s.headers), s.content, s.heartbeatSeconds, s.status, json(s.resource)],
+    [
+      s.id,
+      s.clientId,
+      s.org.system,
+      s.org.value,
+      s.topic,
+      s.patientCpr,
+      s.endpoint,
+      json(s.headers),
+      s.content,
+      s.heartbeatSeconds,
+      s.status,
+      json(s.resource),
+    ],
   );
 }
 
@@ -71,15 +87,30 @@ export async function getSubscription(db: Queryable, id: string): Promise<Subscr
   return rows[0] ? row(rows[0]) : undefined;
 }
 
-export async function listSubscriptions(db: Queryable, org: { system: string; value: string } | undefined): Promise<SubscriptionRow[]> {
+export async function listSubscriptions(
+  db: Queryable,
+  org: { system: string; value: string } | undefined,
+): Promise<SubscriptionRow[]> {
   const rows = org
-    ? await db.query<Raw>('SELECT * FROM subscriptions WHERE org_system = $1 AND org_value = $2 ORDER BY created_at', [org.system, org.value])
+    ? await db.query<Raw>('SELECT * FROM subscriptions WHERE org_system = $1 AND org_value = $2 ORDER BY created_at', [
+        org.system,
+        org.value,
+      ])
     : await db.query<Raw>('SELECT * FROM subscriptions ORDER BY created_at');
   return rows.map(row);
 }
 
-export async function setSubscriptionStatus(db: Queryable, id: string, status: SubscriptionStatus, error: string | null = null): Promise<void> {
-  await db.query('UPDATE subscriptions SET status = $2, error = $3, updated_at = now() WHERE id = $1', [id, status, error]);
+export async function setSubscriptionStatus(
+  db: Queryable,
+  id: string,
+  status: SubscriptionStatus,
+  error: string | null = null,
+): Promise<void> {
+  await db.query('UPDATE subscriptions SET status = $2, error = $3, updated_at = now() WHERE id = $1', [
+    id,
+    status,
+    error,
+  ]);
 }
 
 export interface EventRow {
@@ -109,7 +140,13 @@ const event = (r: RawEvent): EventRow => ({
   focusId: r.focus_id,
 });
 
-export async function eventsBetween(db: Queryable, id: string, since: number, until: number, limit: number): Promise<EventRow[]> {
+export async function eventsBetween(
+  db: Queryable,
+  id: string,
+  since: number,
+  until: number,
+  limit: number,
+): Promise<EventRow[]> {
   const rows = await db.query<RawEvent>(
     'SELECT event_number, occurred_at, kind, patient_cpr, focus_type, focus_id FROM subscription_events WHERE subscription_id = $1 AND event_number BETWEEN $2 AND $3 ORDER BY event_number LIMIT $4',
     [id, since, until, limit],
@@ -126,7 +163,10 @@ export async function unsentEvents(db: Queryable, id: string, limit: number): Pr
 }
 
 export async function markNotified(tx: Queryable, id: string, eventNumber: number): Promise<void> {
-  await tx.query('UPDATE subscription_events SET notified_at = now() WHERE subscription_id = $1 AND event_number = $2', [id, eventNumber]);
+  await tx.query(
+    'UPDATE subscription_events SET notified_at = now() WHERE subscription_id = $1 AND event_number = $2',
+    [id, eventNumber],
+  );
   await tx.query('UPDATE subscriptions SET last_notified_at = now() WHERE id = $1', [id]);
 }
 

@@ -1,6 +1,7 @@
 import type { Basic } from 'fhir/r4';
 import { topicAsBasic } from '../mappers/subscription/topic-basic';
 import { CANONICAL_BASE } from '../mappers/systems';
+import { kindsOfTopic, type MessageKind, type TopicId } from '../messages/message-kinds';
 
 /**
  * The SubscriptionTopics the gateway publishes (R5 Subscriptions Backport for R4): which message kinds
@@ -12,7 +13,8 @@ export interface Topic {
   url: string;
   title: string;
   description: string;
-  kinds: readonly string[];
+  /** From the table of message kinds (messages/message-kinds.ts: each kind names its topic). */
+  kinds: readonly MessageKind[];
   /** Who may see the event: the patient's listed practice, or the message's addressee. */
   audience: 'listed-practice' | 'addressee';
   focusType: 'Bundle' | 'Task';
@@ -20,38 +22,51 @@ export interface Topic {
   dataClass: string;
 }
 
-export const TOPICS: readonly Topic[] = [
-  {
+const TOPIC: Record<TopicId, Omit<Topic, 'kinds'>> = {
+  'clinical-document': {
     url: `${CANONICAL_BASE}/SubscriptionTopic/clinical-document`,
     title: 'Nyt klinisk dokument (new clinical document)',
-    description: 'A discharge letter or another clinical document about a patient listed with the practice passed through the gateway.',
-    kinds: ['discharge-letter', 'clinical-document'],
+    description:
+      'A discharge letter or another clinical document about a patient listed with the practice passed through the gateway.',
     audience: 'listed-practice',
     focusType: 'Bundle',
     dataClass: 'clinical-document',
   },
-  {
+  'encounter-notification': {
     url: `${CANONICAL_BASE}/SubscriptionTopic/encounter-notification`,
     title: 'Indlæggelse og udskrivning (admission and discharge)',
     description: 'A patient listed with the practice was admitted or discharged.',
-    kinds: ['admission-notification', 'discharge-notification'],
     audience: 'listed-practice',
     focusType: 'Bundle',
     dataClass: 'encounter-notification',
   },
-  {
+  'status-report-request': {
     url: `${CANONICAL_BASE}/SubscriptionTopic/status-report-request`,
     title: 'Anmodning om statusoplysninger (status-report request)',
     description: 'A jobcentre asked the practice for a status report, or followed one up.',
-    kinds: ['status-report-request'],
     audience: 'addressee',
     focusType: 'Task',
     dataClass: 'status-report-request',
   },
-];
+  'symptom-report-alert': {
+    url: `${CANONICAL_BASE}/SubscriptionTopic/symptom-report-alert`,
+    title: 'Symptomalarm (symptom report alert)',
+    description:
+      "A patient's own symptom report fired an alert addressed to the organisation (care manager or own GP), where the patient's consent names it for symptom reports.",
+    audience: 'addressee',
+    focusType: 'Bundle',
+    dataClass: 'symptom-report',
+  },
+};
+
+/** The topics, each with the kinds whose row names it. */
+export const TOPICS: readonly Topic[] = (Object.keys(TOPIC) as TopicId[]).map((id) => ({
+  ...TOPIC[id],
+  kinds: kindsOfTopic(id),
+}));
 
 export function topicOfKind(kind: string): Topic | undefined {
-  return TOPICS.find((t) => t.kinds.includes(kind));
+  return TOPICS.find((t) => t.kinds.some((k) => k === kind));
 }
 
 export function topicByUrl(url: string): Topic | undefined {
@@ -60,8 +75,17 @@ export function topicByUrl(url: string): Topic | undefined {
 
 /** What every topic can be filtered by (subscription-request.ts reads these filters). */
 const FILTERS = [
-  { description: 'The patient, by CPR (Patient?identifier=urn:oid:1.2.208.176.1.2|<cpr>)', resource: 'Patient', filterParameter: 'identifier' },
-  { description: 'All patients listed with the practice (Patient?general-practitioner=urn:oid:1.2.208.176.1.1|<SOR>); the default', resource: 'Patient', filterParameter: 'general-practitioner' },
+  {
+    description: 'The patient, by CPR (Patient?identifier=urn:oid:1.2.208.176.1.2|<cpr>)',
+    resource: 'Patient',
+    filterParameter: 'identifier',
+  },
+  {
+    description:
+      'All patients listed with the practice (Patient?general-practitioner=urn:oid:1.2.208.176.1.1|<SOR>); the default',
+    resource: 'Patient',
+    filterParameter: 'general-practitioner',
+  },
 ] as const;
 
 /** The topics as R4 resources: Basic-wrapped, as the backport IG recommends for R4 (GET /fhir/Basic?code=SubscriptionTopic). */

@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
@@ -83,9 +85,28 @@ export function openApiYaml(): string {
   return text;
 }
 
-/** The OpenAPI document, parsed once (rendered at /docs, read by the tests). */
+/**
+ * The OpenAPI document, parsed once (rendered at /docs, read by the tests). Parsing the YAML takes about a
+ * second of start-up, so the result is cached as JSON in the temp directory under the text's SHA-256: a
+ * changed openapi.yaml is parsed again, and an unwritable cache only costs the parse.
+ */
 export function openApiDocument(): OpenApiDocument {
-  document ??= parse(openApiYaml()) as OpenApiDocument;
+  if (!document) {
+    const yaml = openApiYaml();
+    const cache = join(tmpdir(), `sektorbro-openapi-${createHash('sha256').update(yaml).digest('hex')}.json`);
+    try {
+      document = JSON.parse(readFileSync(cache, 'utf8')) as OpenApiDocument;
+    } catch {
+      document = parse(yaml) as OpenApiDocument;
+      try {
+        const partial = `${cache}.${process.pid}.tmp`;
+        writeFileSync(partial, JSON.stringify(document));
+        renameSync(partial, cache);
+      } catch {
+        // No cache: the next start parses again.
+      }
+    }
+  }
   return document;
 }
 
@@ -103,7 +124,11 @@ export function assertValidBody(schemaName: string, body: unknown): void {
   const issues = describeErrors(validate.errors ?? []);
   if (issues.length > MAX_ISSUES) {
     const rest = issues.length - MAX_ISSUES;
-    throw errors.invalid(...issues.slice(0, MAX_ISSUES), { severity: 'information', code: 'informational', diagnostics: `and ${String(rest)} more problem${rest === 1 ? '' : 's'} not listed` });
+    throw errors.invalid(...issues.slice(0, MAX_ISSUES), {
+      severity: 'information',
+      code: 'informational',
+      diagnostics: `and ${String(rest)} more problem${rest === 1 ? '' : 's'} not listed`,
+    });
   }
   throw errors.invalid(...issues);
 }
@@ -144,7 +169,13 @@ function createAjv(schemas: Record<string, unknown>): Ajv2020 {
   // OpenAPI-only keywords are declared: `example`, `xml`, `externalDocs` and every `x-*` extension used.
   // strictRequired is off because `anyOf: [{required: [text]}, ...]` names properties of the parent schema.
   // verbose puts the failing schema into each error, which is where `x-pattern-hint` is read from.
-  const instance = new Ajv2020({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true, verbose: true });
+  const instance = new Ajv2020({
+    allErrors: true,
+    strict: true,
+    strictRequired: false,
+    allowUnionTypes: true,
+    verbose: true,
+  });
   addFormats(instance);
   instance.addVocabulary(['example', 'xml', 'externalDocs', ...extensionKeywords(schemas)]);
   // OpenAPI's "#/components/schemas/X" become "$defs" of one schema, so refs resolve inside ajv.
@@ -221,7 +252,11 @@ function describe(e: ErrorObject): IssueInput {
     case 'anyOf': {
       const alternatives = requiredAlternatives(e.schema);
       if (alternatives.length > 0) {
-        return { diagnostics: `${at}: give at least one of ${alternatives.join(' and ')}`, expression: child(alternatives[0] ?? ''), reason: 'missing-field' };
+        return {
+          diagnostics: `${at}: give at least one of ${alternatives.join(' and ')}`,
+          expression: child(alternatives[0] ?? ''),
+          reason: 'missing-field',
+        };
       }
       return invalid(`${at} does not match any of the allowed forms`);
     }
@@ -238,7 +273,11 @@ function describe(e: ErrorObject): IssueInput {
     case 'type':
       return invalid(`${at} must be ${article(String(params.type))}`);
     case 'minLength':
-      return invalid(params.limit === 1 ? `${at} must not be empty` : `${at} must be at least ${String(params.limit)} characters long`);
+      return invalid(
+        params.limit === 1
+          ? `${at} must not be empty`
+          : `${at} must be at least ${String(params.limit)} characters long`,
+      );
     case 'maxLength':
       return invalid(`${at} is too long: at most ${String(params.limit)} characters`);
     case 'minItems':
@@ -272,7 +311,9 @@ function requiredAlternatives(branches: unknown): string[] {
   if (!Array.isArray(branches)) {
     return [];
   }
-  const names = branches.map((b: unknown) => (isObject(b) && Array.isArray(b.required) && b.required.length === 1 ? String(b.required[0]) : undefined));
+  const names = branches.map((b: unknown) =>
+    isObject(b) && Array.isArray(b.required) && b.required.length === 1 ? String(b.required[0]) : undefined,
+  );
   return names.every((n) => n !== undefined) ? names : [];
 }
 

@@ -31,7 +31,9 @@ export function buildSnapshot(profile: StructureDefinition, base: StructureDefin
     const id = diff.id ?? diff.path;
     const target = byId.get(id);
     if (!target) {
-      throw new Error(`${profile.url}: differential element ${id} is not in the base ${base.type} (only existing elements can be constrained)`);
+      throw new Error(
+        `${profile.url}: differential element ${id} is not in the base ${base.type} (only existing elements can be constrained)`,
+      );
     }
     if (diff.sliceName || diff.slicing) {
       throw new Error(`${profile.url}: ${id} uses slicing, which this snapshot builder does not support`);

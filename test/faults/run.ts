@@ -15,7 +15,11 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import IORedis from 'ioredis';
-import { startMessageReceiver, type MessageReceiver, type ReceiverBehaviour } from '../../scripts/fhir-message-receiver';
+import {
+  startMessageReceiver,
+  type MessageReceiver,
+  type ReceiverBehaviour,
+} from '../../scripts/fhir-message-receiver';
 import { DEMO_CLIENTS } from '../../src/auth/clients';
 import { openPgliteDb } from '../../src/store/pglite-db';
 import { directoryBundle } from '../helpers/directory-fixture';
@@ -28,7 +32,10 @@ const ROOT = join(__dirname, '..', '..');
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const HOSPITAL = DEMO_CLIENTS.find((c) => c.role === 'hospital')!.apiKey;
 const ADMIN = DEMO_CLIENTS.find((c) => c.role === 'admin')!.apiKey;
-const TEMPLATE = JSON.parse(readFileSync(join(ROOT, 'test/fixtures/discharge-letter.native.json'), 'utf8')) as Record<string, unknown>;
+const TEMPLATE = JSON.parse(readFileSync(join(ROOT, 'test/fixtures/discharge-letter.native.json'), 'utf8')) as Record<
+  string,
+  unknown
+>;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A letter with its own documentId, so a copy under another MessageHeader.id would be recognised. */
@@ -46,7 +53,11 @@ async function until(check: () => boolean | Promise<boolean>, timeoutMs: number)
 }
 
 /** Posts letters from `count` at `concurrency` to `post`; returns the accepted message ids and the other answers. */
-async function load(count: number, concurrency: number, post: (i: number) => Promise<{ status: number; body: unknown }>): Promise<{ accepted: string[]; statuses: Map<number, number> }> {
+async function load(
+  count: number,
+  concurrency: number,
+  post: (i: number) => Promise<{ status: number; body: unknown }>,
+): Promise<{ accepted: string[]; statuses: Map<number, number> }> {
   const accepted: string[] = [];
   const statuses = new Map<number, number>();
   let next = 0;
@@ -65,11 +76,21 @@ async function load(count: number, concurrency: number, post: (i: number) => Pro
   return { accepted: [...new Set(accepted)], statuses };
 }
 
-const statusText = (m: Map<number, number>) => [...m.entries()].sort().map(([s, n]) => `${s === 0 ? 'no answer' : s}×${n}`).join(', ');
+const statusText = (m: Map<number, number>) =>
+  [...m.entries()]
+    .sort()
+    .map(([s, n]) => `${s === 0 ? 'no answer' : s}×${n}`)
+    .join(', ');
 
 // ---- in-process scenarios -------------------------------------------------------------------------------------
 
-async function inProcess(scenario: string, env: Record<string, string>, behaviour: ReceiverBehaviour | ((m: { messageHeaderId: string }, attempt: number) => ReceiverBehaviour), run: (t: TestGateway, gp: MessageReceiver) => Promise<{ accepted: string[]; notes: string[] }>, dbWrap?: (db: Awaited<ReturnType<typeof createTestDb>>) => Awaited<ReturnType<typeof createTestDb>>): Promise<Tally> {
+async function inProcess(
+  scenario: string,
+  env: Record<string, string>,
+  behaviour: ReceiverBehaviour | ((m: { messageHeaderId: string }, attempt: number) => ReceiverBehaviour),
+  run: (t: TestGateway, gp: MessageReceiver) => Promise<{ accepted: string[]; notes: string[] }>,
+  dbWrap?: (db: Awaited<ReturnType<typeof createTestDb>>) => Awaited<ReturnType<typeof createTestDb>>,
+): Promise<Tally> {
   const gp = await startMessageReceiver();
   gp.behaviour = behaviour;
   const realDb = await createTestDb();
@@ -79,7 +100,17 @@ async function inProcess(scenario: string, env: Record<string, string>, behaviou
     await t.http.post('/fhir').set('Authorization', `Bearer ${ADMIN}`).send(directoryBundle(gp.url)).expect(200);
     const { accepted, notes } = await run(t, gp);
     // Every delivery final (delivered, or a dead letter) before counting; a minute is the limit.
-    await until(async () => Number((await realDb.query<{ n: string | number }>("SELECT count(*) AS n FROM deliveries WHERE status IN ('pending', 'queued')"))[0]?.n) === 0, 60000);
+    await until(
+      async () =>
+        Number(
+          (
+            await realDb.query<{ n: string | number }>(
+              "SELECT count(*) AS n FROM deliveries WHERE status IN ('pending', 'queued')",
+            )
+          )[0]?.n,
+        ) === 0,
+      60000,
+    );
     return await tally(scenario, realDb, accepted, gp.received, notes);
   } finally {
     await t.close();
@@ -88,26 +119,44 @@ async function inProcess(scenario: string, env: Record<string, string>, behaviou
   }
 }
 
-const post = (t: TestGateway, body: string, headers: Record<string, string> = {}) => async () => {
-  const res = await t.http.post('/discharge-letters').set('Authorization', `Bearer ${HOSPITAL}`).set('Content-Type', 'application/json').set(headers).send(body);
-  return { status: res.status, body: res.body as unknown };
-};
+const post =
+  (t: TestGateway, body: string, headers: Record<string, string> = {}) =>
+  async () => {
+    const res = await t.http
+      .post('/discharge-letters')
+      .set('Authorization', `Bearer ${HOSPITAL}`)
+      .set('Content-Type', 'application/json')
+      .set(headers)
+      .send(body);
+    return { status: res.status, body: res.body as unknown };
+  };
 
 const scenarios: Record<string, () => Promise<Tally>> = {
   'redis-flush': () =>
-    inProcess('Redis restarted empty mid-run (every queue key deleted)', { WORKER_CONCURRENCY: '4' }, { kind: 'slow', delayMs: 100 }, async (t, gp) => {
-      const tag = randomUUID();
-      const loading = load(300, 8, (i) => post(t, letter(tag, i))());
-      await until(() => gp.unique.size >= 60, 30000);
-      const redis = new IORedis(REDIS_URL);
-      const keys = await redis.keys(`${t.config.queuePrefix}:*`);
-      if (keys.length) {
-        await redis.del(...keys);
-      }
-      await redis.quit();
-      const { accepted, statuses } = await loading;
-      return { accepted, notes: [`deleted ${keys.length} Redis keys after ${gp.unique.size} deliveries`, `answers: ${statusText(statuses)}`] };
-    }),
+    inProcess(
+      'Redis restarted empty mid-run (every queue key deleted)',
+      { WORKER_CONCURRENCY: '4' },
+      { kind: 'slow', delayMs: 100 },
+      async (t, gp) => {
+        const tag = randomUUID();
+        const loading = load(300, 8, (i) => post(t, letter(tag, i))());
+        await until(() => gp.unique.size >= 60, 30000);
+        const redis = new IORedis(REDIS_URL);
+        const keys = await redis.keys(`${t.config.queuePrefix}:*`);
+        if (keys.length) {
+          await redis.del(...keys);
+        }
+        await redis.quit();
+        const { accepted, statuses } = await loading;
+        return {
+          accepted,
+          notes: [
+            `deleted ${keys.length} Redis keys after ${gp.unique.size} deliveries`,
+            `answers: ${statusText(statuses)}`,
+          ],
+        };
+      },
+    ),
 
   'receiver-down': () => {
     let downUntil = 0;
@@ -132,16 +181,30 @@ const scenarios: Record<string, () => Promise<Tally>> = {
       async (t) => {
         const tag = randomUUID();
         const { accepted, statuses } = await load(100, 8, (i) => post(t, letter(tag, i))());
-        return { accepted, notes: [`answers: ${statusText(statuses)}`, 'a resend after a timeout carries the same MessageHeader.id'] };
+        return {
+          accepted,
+          notes: [`answers: ${statusText(statuses)}`, 'a resend after a timeout carries the same MessageHeader.id'],
+        };
       },
     ),
 
   'receiver-refuses': () =>
-    inProcess('receiver refuses some messages for good (fatal-error acknowledgement)', { DELIVERY_ATTEMPTS: '3', DELIVERY_BACKOFF_MS: '20' }, (m) => (parseInt(m.messageHeaderId.slice(0, 2), 16) % 10 === 0 ? { kind: 'ack', code: 'fatal-error' } : { kind: 'ack', code: 'ok' }), async (t) => {
-      const tag = randomUUID();
-      const { accepted, statuses } = await load(100, 8, (i) => post(t, letter(tag, i))());
-      return { accepted, notes: [`answers: ${statusText(statuses)}`, 'refused messages must be dead letters with a reason, not lost'] };
-    }),
+    inProcess(
+      'receiver refuses some messages for good (fatal-error acknowledgement)',
+      { DELIVERY_ATTEMPTS: '3', DELIVERY_BACKOFF_MS: '20' },
+      (m) =>
+        parseInt(m.messageHeaderId.slice(0, 2), 16) % 10 === 0
+          ? { kind: 'ack', code: 'fatal-error' }
+          : { kind: 'ack', code: 'ok' },
+      async (t) => {
+        const tag = randomUUID();
+        const { accepted, statuses } = await load(100, 8, (i) => post(t, letter(tag, i))());
+        return {
+          accepted,
+          notes: [`answers: ${statusText(statuses)}`, 'refused messages must be dead letters with a reason, not lost'],
+        };
+      },
+    ),
 
   'database-down': () => {
     let db: ReturnType<typeof faultyDb> | undefined;
@@ -156,12 +219,18 @@ const scenarios: Record<string, () => Promise<Tally>> = {
           db.down = true;
         }
         const during = await load(40, 4, (i) => post(t, letter(tag, 100 + i))());
-        const outcome = await t.http.post('/discharge-letters').set('Authorization', `Bearer ${HOSPITAL}`).set('Content-Type', 'application/json').send(letter(tag, 999));
+        const outcome = await t.http
+          .post('/discharge-letters')
+          .set('Authorization', `Bearer ${HOSPITAL}`)
+          .set('Content-Type', 'application/json')
+          .send(letter(tag, 999));
         if (db) {
           db.down = false;
         }
         const after = await load(40, 4, (i) => post(t, letter(tag, 200 + i))());
-        const stored = await t.db.query<{ n: string }>("SELECT count(*) AS n FROM messages m WHERE NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.message_id = m.id)");
+        const stored = await t.db.query<{ n: string }>(
+          'SELECT count(*) AS n FROM messages m WHERE NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.message_id = m.id)',
+        );
         return {
           accepted: [...before.accepted, ...during.accepted, ...after.accepted],
           notes: [
@@ -178,22 +247,47 @@ const scenarios: Record<string, () => Promise<Tally>> = {
   },
 
   duplicates: () =>
-    inProcess('the same letter submitted 4 times at once with one Idempotency-Key', {}, { kind: 'ack', code: 'ok' }, async (t) => {
-      const tag = randomUUID();
-      const { accepted, statuses } = await load(200, 16, (i) => post(t, letter(tag, Math.floor(i / 4)), { 'Idempotency-Key': `${tag}-${Math.floor(i / 4)}` })());
-      return { accepted, notes: [`200 submissions of 50 letters → ${accepted.length} distinct messages; answers: ${statusText(statuses)}`] };
-    }),
+    inProcess(
+      'the same letter submitted 4 times at once with one Idempotency-Key',
+      {},
+      { kind: 'ack', code: 'ok' },
+      async (t) => {
+        const tag = randomUUID();
+        const { accepted, statuses } = await load(200, 16, (i) =>
+          post(t, letter(tag, Math.floor(i / 4)), { 'Idempotency-Key': `${tag}-${Math.floor(i / 4)}` })(),
+        );
+        return {
+          accepted,
+          notes: [
+            `200 submissions of 50 letters → ${accepted.length} distinct messages; answers: ${statusText(statuses)}`,
+          ],
+        };
+      },
+    ),
 
   burst: () =>
-    inProcess('a burst far above the sustained rate (1000 letters at concurrency 100)', {}, { kind: 'ack', code: 'ok' }, async (t) => {
-      const tag = randomUUID();
-      const started = Date.now();
-      const { accepted, statuses } = await load(1000, 100, (i) => post(t, letter(tag, i))());
-      return { accepted, notes: [`intake took ${((Date.now() - started) / 1000).toFixed(1)} s; answers: ${statusText(statuses)}`] };
-    }),
+    inProcess(
+      'a burst far above the sustained rate (1000 letters at concurrency 100)',
+      {},
+      { kind: 'ack', code: 'ok' },
+      async (t) => {
+        const tag = randomUUID();
+        const started = Date.now();
+        const { accepted, statuses } = await load(1000, 100, (i) => post(t, letter(tag, i))());
+        return {
+          accepted,
+          notes: [`intake took ${((Date.now() - started) / 1000).toFixed(1)} s; answers: ${statusText(statuses)}`],
+        };
+      },
+    ),
 
-  sigkill: () => processScenario('kill', 'worker process killed with SIGKILL mid-delivery, restarted on the same database'),
-  sigterm: () => processScenario('term', 'SIGTERM under load: intake answers 503, in-flight work finishes, a restart delivers the rest'),
+  sigkill: () =>
+    processScenario('kill', 'worker process killed with SIGKILL mid-delivery, restarted on the same database'),
+  sigterm: () =>
+    processScenario(
+      'term',
+      'SIGTERM under load: intake answers 503, in-flight work finishes, a restart delivers the rest',
+    ),
 };
 
 // ---- scenarios with the gateway in its own process ------------------------------------------------------------
@@ -209,14 +303,28 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function startChild(env: Record<string, string>): Promise<{ child: ChildProcess; base: string; exited: Promise<number | null> }> {
+async function startChild(
+  env: Record<string, string>,
+): Promise<{ child: ChildProcess; base: string; exited: Promise<number | null> }> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { cwd: ROOT, env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => {
-    resolve(code);
-  }));
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, ...env, PORT: String(port) },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      resolve(code);
+    }),
+  );
   const base = `http://127.0.0.1:${port}`;
-  const up = await until(async () => (await fetch(`${base}/health/ready`).then((r) => r.ok).catch(() => false)), 30000);
+  const up = await until(
+    async () =>
+      await fetch(`${base}/health/ready`)
+        .then((r) => r.ok)
+        .catch(() => false),
+    30000,
+  );
   if (!up) {
     child.kill('SIGKILL');
     throw new Error('the gateway process did not become ready');
@@ -238,6 +346,8 @@ async function processScenario(kind: 'kill' | 'term', title: string): Promise<Ta
     WORKER_CONCURRENCY: '8',
     DELIVERY_BACKOFF_MS: '100',
     VALIDATE_OUTPUT: 'never',
+    // Fault injection measures loss, not the per-client rate limit.
+    RATE_LIMIT_REQUESTS: '100000000',
   };
   const tag = randomUUID();
   const notes: string[] = [];
@@ -245,14 +355,20 @@ async function processScenario(kind: 'kill' | 'term', title: string): Promise<Ta
   try {
     const a = await startChild(env);
     const postTo = (base: string) => (i: number) =>
-      fetch(`${base}/discharge-letters`, { method: 'POST', headers: { authorization: `Bearer ${HOSPITAL}`, 'content-type': 'application/json' }, body: letter(tag, i) }).then(async (r) => ({ status: r.status, body: (await r.json()) }));
+      fetch(`${base}/discharge-letters`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${HOSPITAL}`, 'content-type': 'application/json' },
+        body: letter(tag, i),
+      }).then(async (r) => ({ status: r.status, body: await r.json() }));
     const loading = load(400, 8, postTo(a.base));
     await until(() => gp.unique.size >= 80, 60000);
     const at = gp.unique.size;
     a.child.kill(kind === 'kill' ? 'SIGKILL' : 'SIGTERM');
     const first = await loading;
     const code = await a.exited;
-    notes.push(`${kind === 'kill' ? 'SIGKILL' : 'SIGTERM'} after ${at} deliveries; first process exited with ${code === null ? 'a signal' : `code ${code}`}; answers: ${statusText(first.statuses)}`);
+    notes.push(
+      `${kind === 'kill' ? 'SIGKILL' : 'SIGTERM'} after ${at} deliveries; first process exited with ${code === null ? 'a signal' : `code ${code}`}; answers: ${statusText(first.statuses)}`,
+    );
     accepted = first.accepted;
     const b = await startChild(env);
     const restarted = Date.now();
@@ -261,7 +377,9 @@ async function processScenario(kind: 'kill' | 'term', title: string): Promise<Ta
     await until(() => gp.unique.size >= accepted.length, 120000);
     const tookSeconds = ((Date.now() - restarted) / 1000).toFixed(1);
     b.child.kill('SIGTERM');
-    notes.push(`restart delivered the rest in ${tookSeconds} s; second process stopped on SIGTERM with code ${String(await b.exited)}`);
+    notes.push(
+      `restart delivered the rest in ${tookSeconds} s; second process stopped on SIGTERM with code ${String(await b.exited)}`,
+    );
     const db = await openPgliteDb(join(dir, 'db'));
     try {
       return await tally(title, db, accepted, gp.received, notes);
@@ -283,7 +401,10 @@ async function processScenario(kind: 'kill' | 'term', title: string): Promise<Ta
 // ---- report ---------------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
-  const chosen = (process.env.FAULTS ?? Object.keys(scenarios).join(',')).split(',').map((s) => s.trim()).filter(Boolean);
+  const chosen = (process.env.FAULTS ?? Object.keys(scenarios).join(','))
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const results: Tally[] = [];
   for (const name of chosen) {
     const scenario = scenarios[name];
@@ -306,7 +427,9 @@ async function main(): Promise<void> {
     }
   }
   const bad = results.filter(failed);
-  console.log(`\n${results.length - bad.length} of ${results.length} scenarios kept every accepted message (nothing lost, no unrecognisable duplicates).`);
+  console.log(
+    `\n${results.length - bad.length} of ${results.length} scenarios kept every accepted message (nothing lost, no unrecognisable duplicates).`,
+  );
   process.exit(bad.length ? 1 : 0);
 }
 

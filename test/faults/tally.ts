@@ -20,7 +20,13 @@ export interface Tally {
   notes: string[];
 }
 
-export async function tally(scenario: string, db: Queryable, acceptedIds: readonly string[], received: readonly ReceivedMessage[], notes: string[] = []): Promise<Tally> {
+export async function tally(
+  scenario: string,
+  db: Queryable,
+  acceptedIds: readonly string[],
+  received: readonly ReceivedMessage[],
+  notes: string[] = [],
+): Promise<Tally> {
   const rows = acceptedIds.length
     ? await db.query<{ id: string; message_header_id: string; status: string; last_error: string | null }>(
         `SELECT m.id, m.message_header_id, m.status, (SELECT string_agg(d.last_error, '; ') FROM deliveries d WHERE d.message_id = m.id) AS last_error
@@ -32,7 +38,9 @@ export async function tally(scenario: string, db: Queryable, acceptedIds: readon
   const headersByDocument = new Map<string, Set<string>>();
   for (const m of received.filter((r) => r.accepted)) {
     receipts.set(m.messageHeaderId, (receipts.get(m.messageHeaderId) ?? 0) + 1);
-    const composition = m.bundle.entry?.find((e) => e.resource?.resourceType === 'Composition')?.resource as Composition | undefined;
+    const composition = m.bundle.entry?.find((e) => e.resource?.resourceType === 'Composition')?.resource as
+      | Composition
+      | undefined;
     const documentId = composition?.identifier?.value;
     if (documentId) {
       headersByDocument.set(documentId, (headersByDocument.get(documentId) ?? new Set()).add(m.messageHeaderId));
@@ -69,7 +77,17 @@ export async function tally(scenario: string, db: Queryable, acceptedIds: readon
     notes.push(`lost: ${state}`);
   }
   const duplicates = [...headersByDocument.values()].filter((s) => s.size > 1).length;
-  return { scenario, accepted: acceptedIds.length, deliveredOnce: once, deliveredTwiceSameId: twice, duplicatesWithOtherId: duplicates, deadLettered: dead, deadReasons: [...reasons], lost, notes };
+  return {
+    scenario,
+    accepted: acceptedIds.length,
+    deliveredOnce: once,
+    deliveredTwiceSameId: twice,
+    duplicatesWithOtherId: duplicates,
+    deadLettered: dead,
+    deadReasons: [...reasons],
+    lost,
+    notes,
+  };
 }
 
 /** Where a lost message stands in the database, so a failure says which step dropped it. */
@@ -85,7 +103,9 @@ async function whereLost(db: Queryable, ids: readonly string[]): Promise<string[
        FROM messages m WHERE m.id = ANY($1::uuid[])`,
     [ids],
   );
-  return rows.map((r) => `message ${r.id} is ${r.status}; delivery ${r.delivery ?? 'none'}; outbox ${r.outbox ?? 'none'}`);
+  return rows.map(
+    (r) => `message ${r.id} is ${r.status}; delivery ${r.delivery ?? 'none'}; outbox ${r.outbox ?? 'none'}`,
+  );
 }
 
 export function failed(t: Tally): boolean {

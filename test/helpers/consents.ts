@@ -2,8 +2,24 @@ import type { Consent, ConsentProvision } from 'fhir/r4';
 import { SYSTEM } from '../../src/mappers/systems';
 import { PATIENT_CPR } from './directory-fixture';
 
-/** A FHIR Consent for the test patient: permit or deny, one actor, with extra provision fields. */
-export function consentFor(type: 'permit' | 'deny', actor: { system: string; value: string }, extra: Partial<ConsentProvision> = {}, cpr = PATIENT_CPR): Consent {
+/**
+ * A FHIR Consent for the test patient: permit or deny, one actor, with extra provision fields. It carries the
+ * citizen's signed consent as evidence (Consent.sourceAttachment), which a jobcentre recording its own
+ * permission must give; delete it to test that rule.
+ */
+export const SIGNED_CONSENT = {
+  contentType: 'application/pdf',
+  url: 'https://jobcenter.example.dk/sager/2026-0042/samtykkeerklaering.pdf',
+  title: 'Samtykkeerklæring, underskrevet af borgeren',
+  creation: '2026-11-22T10:00:00+01:00',
+};
+
+export function consentFor(
+  type: 'permit' | 'deny',
+  actor: { system: string; value: string },
+  extra: Partial<ConsentProvision> = {},
+  cpr = PATIENT_CPR,
+): Consent {
   return {
     resourceType: 'Consent',
     status: 'active',
@@ -11,10 +27,20 @@ export function consentFor(type: 'permit' | 'deny', actor: { system: string; val
     category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }],
     patient: { identifier: { system: SYSTEM.cpr, value: cpr } },
     dateTime: '2026-11-22T10:00:00Z',
-    policyRule: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: type === 'permit' ? 'OPTIN' : 'OPTOUT' }] },
+    sourceAttachment: SIGNED_CONSENT,
+    policyRule: {
+      coding: [
+        { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: type === 'permit' ? 'OPTIN' : 'OPTOUT' },
+      ],
+    },
     provision: {
       type,
-      actor: [{ role: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'IRCP' }] }, reference: { identifier: actor } }],
+      actor: [
+        {
+          role: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'IRCP' }] },
+          reference: { identifier: actor },
+        },
+      ],
       ...extra,
     },
   };

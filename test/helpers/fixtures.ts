@@ -8,7 +8,9 @@ import { GP_SOR } from './directory-fixture';
 
 /** A fresh copy of the native discharge-letter fixture, free to change in a test. */
 export function nativeLetter(): NativeDischargeLetter & Record<string, unknown> {
-  return JSON.parse(readFileSync(join(__dirname, '../fixtures/discharge-letter.native.json'), 'utf8')) as NativeDischargeLetter & Record<string, unknown>;
+  return JSON.parse(
+    readFileSync(join(__dirname, '../fixtures/discharge-letter.native.json'), 'utf8'),
+  ) as NativeDischargeLetter & Record<string, unknown>;
 }
 
 /** A mapped document as the FHIR document Bundle a FHIR-speaking EHR would send. */
@@ -26,7 +28,11 @@ export function asDocumentBundle(doc: ClinicalDocument): Bundle {
  * A first, partial sick-leave certificate from the test GP whose free text names the diagnosis, so the views
  * that must not show it can be checked. `from` and `expectedTo` are dates (YYYY-MM-DD).
  */
-export function sickLeaveCertificate(cpr: string, period: { from: string; expectedTo: string }, extra: Partial<NativeSickLeaveCertificate> = {}): NativeSickLeaveCertificate {
+export function sickLeaveCertificate(
+  cpr: string,
+  period: { from: string; expectedTo: string },
+  extra: Partial<NativeSickLeaveCertificate> = {},
+): NativeSickLeaveCertificate {
   return {
     patient: { cpr, name: { given: ['Mette'], family: 'Jensen' } },
     kind: 'first',

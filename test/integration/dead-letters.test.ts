@@ -25,22 +25,32 @@ describe('dead letters', () => {
 
   const tracking = async (messageId: string) => (await t.http.get(`/messages/${messageId}`).set(admin)).body;
   const settled = (messageId: string, statuses = ['delivered', 'failed', 'dead']) =>
-    eventually(async () => {
-      const body = await tracking(messageId);
-      return statuses.includes(body.status as string) ? body : undefined;
-    }, 15000, `message ${messageId} in ${statuses.join('/')}`);
+    eventually(
+      async () => {
+        const body = await tracking(messageId);
+        return statuses.includes(body.status as string) ? body : undefined;
+      },
+      15000,
+      `message ${messageId} in ${statuses.join('/')}`,
+    );
 
   /** Sends a letter while the receiver answers 500, and waits until it is a dead letter. */
   const deadLetter = async (): Promise<{ messageId: string; deliveryId: string; messageHeaderId: string }> => {
     gp.behaviour = { kind: 'status', status: 500 };
-    const sent = await t.http.post('/discharge-letters').set('Authorization', `Bearer ${KEY.hospital}`).send(nativeLetter());
+    const sent = await t.http
+      .post('/discharge-letters')
+      .set('Authorization', `Bearer ${KEY.hospital}`)
+      .send(nativeLetter());
     expect(sent.status).toBe(202);
     const dead = await settled(sent.body.id as string, ['dead']);
     return { messageId: dead.id, deliveryId: dead.deliveries[0].id, messageHeaderId: dead.messageHeaderId };
   };
 
   const auditActions = async (messageId: string) =>
-    (await t.db.query<{ action: string; resource: AuditEvent; patient_cpr: string | null }>('SELECT action, resource, patient_cpr FROM audit_events WHERE message_id = $1 ORDER BY recorded, action', [messageId]));
+    await t.db.query<{ action: string; resource: AuditEvent; patient_cpr: string | null }>(
+      'SELECT action, resource, patient_cpr FROM audit_events WHERE message_id = $1 ORDER BY recorded, action',
+      [messageId],
+    );
 
   const copiesOf = (messageHeaderId: string) => gp.received.filter((m) => m.messageHeaderId === messageHeaderId);
 
@@ -70,10 +80,19 @@ describe('dead letters', () => {
 
     const detail = await t.http.get(`/dead-letters/${deliveryId}`).set(admin);
     expect(detail.status).toBe(200);
-    expect(detail.body).toMatchObject({ id: deliveryId, messageId, messageHeaderId, status: 'dead', replayable: true, sender: { clientId: 'demo-hospital' } });
+    expect(detail.body).toMatchObject({
+      id: deliveryId,
+      messageId,
+      messageHeaderId,
+      status: 'dead',
+      replayable: true,
+      sender: { clientId: 'demo-hospital' },
+    });
     expect(detail.body.bundle.type).toBe('message');
     expect(detail.body.bundle.entryCount).toBeGreaterThan(1);
-    expect(detail.body.bundle.resourceTypes).toEqual(expect.arrayContaining(['MessageHeader', 'Composition', 'Patient']));
+    expect(detail.body.bundle.resourceTypes).toEqual(
+      expect.arrayContaining(['MessageHeader', 'Composition', 'Patient']),
+    );
     // An operations view: no clinical text, no CPR number.
     const text = JSON.stringify(detail.body);
     expect(text).not.toContain('0101901234');
@@ -81,7 +100,10 @@ describe('dead letters', () => {
     expect(text).not.toContain(nativeLetter().course);
 
     gp.behaviour = { kind: 'ack', code: 'ok' };
-    const replay = await t.http.post(`/dead-letters/${deliveryId}/$replay`).set(admin).send({ reason: 'GP system is back after the outage' });
+    const replay = await t.http
+      .post(`/dead-letters/${deliveryId}/$replay`)
+      .set(admin)
+      .send({ reason: 'GP system is back after the outage' });
     expect(replay.status).toBe(202);
     expect(replay.headers.location).toBe(`/messages/${messageId}`);
     expect(replay.body).toMatchObject({ id: deliveryId, messageId, status: 'pending', attempts: 0 });
@@ -118,9 +140,18 @@ describe('dead letters', () => {
 
   it('discards a dead letter: failed with the note, audited, no longer listed or replayable', async () => {
     const { messageId, deliveryId, messageHeaderId } = await deadLetter();
-    const discarded = await t.http.post(`/dead-letters/${deliveryId}/$discard`).set(admin).send({ reason: 'patient moved; sent on paper' });
+    const discarded = await t.http
+      .post(`/dead-letters/${deliveryId}/$discard`)
+      .set(admin)
+      .send({ reason: 'patient moved; sent on paper' });
     expect(discarded.status).toBe(200);
-    expect(discarded.body).toMatchObject({ id: deliveryId, status: 'failed', discarded: true, replayable: false, reason: 'discarded by demo-admin: patient moved; sent on paper' });
+    expect(discarded.body).toMatchObject({
+      id: deliveryId,
+      status: 'failed',
+      discarded: true,
+      replayable: false,
+      reason: 'discarded by demo-admin: patient moved; sent on paper',
+    });
     expect((await tracking(messageId)).status).toBe('failed');
 
     const audit = await auditActions(messageId);
@@ -132,10 +163,15 @@ describe('dead letters', () => {
     expect((await t.http.get(`/dead-letters/${deliveryId}`).set(admin)).body.discarded).toBe(true);
 
     gp.behaviour = { kind: 'ack', code: 'ok' };
-    const replay = await t.http.post(`/dead-letters/${deliveryId}/$replay`).set(admin).send({ reason: 'changed my mind' });
+    const replay = await t.http
+      .post(`/dead-letters/${deliveryId}/$replay`)
+      .set(admin)
+      .send({ reason: 'changed my mind' });
     expect(replay.status).toBe(409);
     expect(replay.body.issue[0].diagnostics).toMatch(/was discarded/);
-    expect((await t.http.post(`/dead-letters/${deliveryId}/$discard`).set(admin).send({ reason: 'twice' })).status).toBe(409);
+    expect(
+      (await t.http.post(`/dead-letters/${deliveryId}/$discard`).set(admin).send({ reason: 'twice' })).status,
+    ).toBe(409);
     await new Promise((r) => setTimeout(r, 300));
     expect(copiesOf(messageHeaderId)).toHaveLength(3);
     expect(await auditActions(messageId)).toHaveLength(2);
@@ -154,11 +190,16 @@ describe('dead letters', () => {
     const bad = await t.http.get('/dead-letters').query({ before: 'yesterday' }).set(admin);
     expect(bad.status).toBe(400);
     expect(bad.body.issue[0].expression).toEqual(['before']);
-    expect((await t.http.get('/dead-letters').query({ limit: 0 }).set(admin)).body.issue[0].expression).toEqual(['limit']);
+    expect((await t.http.get('/dead-letters').query({ limit: 0 }).set(admin)).body.issue[0].expression).toEqual([
+      'limit',
+    ]);
 
     // Leave nothing behind for the bulk tests.
     for (const d of [older, newer]) {
-      expect((await t.http.post(`/dead-letters/${d.deliveryId}/$discard`).set(admin).send({ reason: 'test cleanup' })).status).toBe(200);
+      expect(
+        (await t.http.post(`/dead-letters/${d.deliveryId}/$discard`).set(admin).send({ reason: 'test cleanup' }))
+          .status,
+      ).toBe(200);
     }
   });
 
@@ -166,14 +207,20 @@ describe('dead letters', () => {
     const a = await deadLetter();
     const b = await deadLetter();
     gp.behaviour = { kind: 'ack', code: 'ok' };
-    const okSent = await t.http.post('/discharge-letters').set('Authorization', `Bearer ${KEY.hospital}`).send(nativeLetter());
+    const okSent = await t.http
+      .post('/discharge-letters')
+      .set('Authorization', `Bearer ${KEY.hospital}`)
+      .send(nativeLetter());
     const ok = await settled(okSent.body.id as string, ['delivered']);
     const unknown = '00000000-0000-4000-8000-000000000000';
 
     const res = await t.http
       .post('/dead-letters/$replay')
       .set(admin)
-      .send({ deliveryIds: [a.deliveryId, b.deliveryId, unknown, ok.deliveries[0].id, a.deliveryId], reason: 'receiver recovered' });
+      .send({
+        deliveryIds: [a.deliveryId, b.deliveryId, unknown, ok.deliveries[0].id, a.deliveryId],
+        reason: 'receiver recovered',
+      });
     expect(res.status).toBe(202);
     expect(res.body.replayed).toBe(2);
     expect(res.body.skipped).toEqual([
@@ -191,11 +238,17 @@ describe('dead letters', () => {
     const a = await deadLetter();
     const b = await deadLetter();
     gp.behaviour = { kind: 'ack', code: 'ok' };
-    const none = await t.http.post('/dead-letters/$replay').set(admin).send({ all: true, kind: 'clinical-document', reason: 'only notes' });
+    const none = await t.http
+      .post('/dead-letters/$replay')
+      .set(admin)
+      .send({ all: true, kind: 'clinical-document', reason: 'only notes' });
     expect(none.status).toBe(202);
     expect(none.body).toEqual({ replayed: 0, skipped: [] });
 
-    const res = await t.http.post('/dead-letters/$replay').set(admin).send({ all: true, kind: 'discharge-letter', reason: 'outage over' });
+    const res = await t.http
+      .post('/dead-letters/$replay')
+      .set(admin)
+      .send({ all: true, kind: 'discharge-letter', reason: 'outage over' });
     expect(res.status).toBe(202);
     expect(res.body).toEqual({ replayed: 2, skipped: [] });
     for (const d of [a, b]) {
@@ -218,7 +271,10 @@ describe('dead letters', () => {
       await t.http.post(`/dead-letters/${id}/$replay`).set(gpKey).send({ reason: 'x' }),
       await t.http.post(`/dead-letters/${id}/$discard`).set(gpKey).send({ reason: 'x' }),
       await t.http.post('/dead-letters/$replay').set(gpKey).send({ all: true, reason: 'x' }),
-      await t.http.post('/dead-letters/$replay').set('Authorization', `Bearer ${KEY.hospital}`).send({ all: true, reason: 'x' }),
+      await t.http
+        .post('/dead-letters/$replay')
+        .set('Authorization', `Bearer ${KEY.hospital}`)
+        .send({ all: true, reason: 'x' }),
     ]) {
       expect(res.status).toBe(403);
       expect(res.body.resourceType).toBe('OperationOutcome');
@@ -228,7 +284,11 @@ describe('dead letters', () => {
 
   it('answers bad requests with an OperationOutcome naming the field', async () => {
     const { deliveryId, messageId } = await deadLetter();
-    const expectField = async (req: Promise<{ status: number; body: { resourceType: string; issue: Array<{ expression?: string[] }> } }>, status: number, field: string) => {
+    const expectField = async (
+      req: Promise<{ status: number; body: { resourceType: string; issue: Array<{ expression?: string[] }> } }>,
+      status: number,
+      field: string,
+    ) => {
       const res = await req;
       expect(res.status).toBe(status);
       expect(res.body.resourceType).toBe('OperationOutcome');
@@ -236,28 +296,92 @@ describe('dead letters', () => {
     };
     await expectField(t.http.post(`/dead-letters/${deliveryId}/$replay`).set(admin).send({}), 400, 'reason');
     await expectField(t.http.post(`/dead-letters/${deliveryId}/$replay`).set(admin), 400, 'reason');
-    await expectField(t.http.post(`/dead-letters/${deliveryId}/$replay`).set(admin).send({ reason: '   ' }), 400, 'reason');
-    await expectField(t.http.post(`/dead-letters/${deliveryId}/$replay`).set(admin).send({ reason: 'x'.repeat(501) }), 400, 'reason');
-    await expectField(t.http.post(`/dead-letters/${deliveryId}/$replay`).set(admin).send({ reason: 'ok', force: true }), 400, 'force');
-    await expectField(t.http.post(`/dead-letters/${deliveryId}/$discard`).set(admin).send({ reason: 42 }), 400, 'reason');
-    await expectField(t.http.post('/dead-letters/$replay').set(admin).send({ deliveryIds: [deliveryId] }), 400, 'reason');
-    await expectField(t.http.post('/dead-letters/$replay').set(admin).send({ reason: 'x' }), 400, 'deliveryIds');
-    await expectField(t.http.post('/dead-letters/$replay').set(admin).send({ deliveryIds: [], reason: 'x' }), 400, 'deliveryIds');
-    await expectField(t.http.post('/dead-letters/$replay').set(admin).send({ deliveryIds: [deliveryId, 'nope'], reason: 'x' }), 400, 'deliveryIds[1]');
     await expectField(
-      t.http.post('/dead-letters/$replay').set(admin).send({ deliveryIds: Array.from({ length: 501 }, () => deliveryId), reason: 'x' }),
+      t.http.post(`/dead-letters/${deliveryId}/$replay`).set(admin).send({ reason: '   ' }),
+      400,
+      'reason',
+    );
+    await expectField(
+      t.http
+        .post(`/dead-letters/${deliveryId}/$replay`)
+        .set(admin)
+        .send({ reason: 'x'.repeat(501) }),
+      400,
+      'reason',
+    );
+    await expectField(
+      t.http.post(`/dead-letters/${deliveryId}/$replay`).set(admin).send({ reason: 'ok', force: true }),
+      400,
+      'force',
+    );
+    await expectField(
+      t.http.post(`/dead-letters/${deliveryId}/$discard`).set(admin).send({ reason: 42 }),
+      400,
+      'reason',
+    );
+    await expectField(
+      t.http
+        .post('/dead-letters/$replay')
+        .set(admin)
+        .send({ deliveryIds: [deliveryId] }),
+      400,
+      'reason',
+    );
+    await expectField(t.http.post('/dead-letters/$replay').set(admin).send({ reason: 'x' }), 400, 'deliveryIds');
+    await expectField(
+      t.http.post('/dead-letters/$replay').set(admin).send({ deliveryIds: [], reason: 'x' }),
       400,
       'deliveryIds',
     );
-    await expectField(t.http.post('/dead-letters/$replay').set(admin).send({ all: true, deliveryIds: [deliveryId], reason: 'x' }), 400, 'all');
+    await expectField(
+      t.http
+        .post('/dead-letters/$replay')
+        .set(admin)
+        .send({ deliveryIds: [deliveryId, 'nope'], reason: 'x' }),
+      400,
+      'deliveryIds[1]',
+    );
+    await expectField(
+      t.http
+        .post('/dead-letters/$replay')
+        .set(admin)
+        .send({ deliveryIds: Array.from({ length: 501 }, () => deliveryId), reason: 'x' }),
+      400,
+      'deliveryIds',
+    );
+    await expectField(
+      t.http
+        .post('/dead-letters/$replay')
+        .set(admin)
+        .send({ all: true, deliveryIds: [deliveryId], reason: 'x' }),
+      400,
+      'all',
+    );
     await expectField(t.http.post('/dead-letters/$replay').set(admin).send({ all: 'yes', reason: 'x' }), 400, 'all');
-    await expectField(t.http.post('/dead-letters/$replay').set(admin).send({ deliveryIds: [deliveryId], kind: 'discharge-letter', reason: 'x' }), 400, 'kind');
+    await expectField(
+      t.http
+        .post('/dead-letters/$replay')
+        .set(admin)
+        .send({ deliveryIds: [deliveryId], kind: 'discharge-letter', reason: 'x' }),
+      400,
+      'kind',
+    );
 
-    const unknown = await t.http.post('/dead-letters/00000000-0000-4000-8000-000000000000/$replay').set(admin).send({ reason: 'x' });
+    const unknown = await t.http
+      .post('/dead-letters/00000000-0000-4000-8000-000000000000/$replay')
+      .set(admin)
+      .send({ reason: 'x' });
     expect(unknown.status).toBe(404);
     expect(unknown.body.resourceType).toBe('OperationOutcome');
     expect((await t.http.get('/dead-letters/not-a-uuid').set(admin)).status).toBe(404);
-    expect((await t.http.post('/dead-letters/00000000-0000-4000-8000-000000000000/$discard').set(admin).send({ reason: 'x' })).status).toBe(404);
+    expect(
+      (
+        await t.http
+          .post('/dead-letters/00000000-0000-4000-8000-000000000000/$discard')
+          .set(admin)
+          .send({ reason: 'x' })
+      ).status,
+    ).toBe(404);
 
     // None of the refusals changed anything or wrote an audit event.
     expect((await tracking(messageId)).status).toBe('dead');

@@ -7,7 +7,10 @@ import { GP_SOR, PATIENT_CPR, directoryBundle } from '../helpers/directory-fixtu
 import { KEY, eventually, startTestGateway, type TestGateway } from '../helpers/test-gateway';
 
 /** Loading and reading the directory, and finding a GP through an external FHIR registry. */
-const nativeLetter = () => JSON.parse(readFileSync(join(__dirname, '../fixtures/discharge-letter.native.json'), 'utf8')) as { patient: { cpr: string } };
+const nativeLetter = () =>
+  JSON.parse(readFileSync(join(__dirname, '../fixtures/discharge-letter.native.json'), 'utf8')) as {
+    patient: { cpr: string };
+  };
 
 describe('directory', () => {
   let t: TestGateway;
@@ -17,19 +20,30 @@ describe('directory', () => {
   afterAll(async () => {
     await t.close();
   });
-  const load = (bundle: unknown) => t.http.post('/fhir').set('Authorization', `Bearer ${KEY.admin}`).set('Content-Type', 'application/fhir+json').send(JSON.stringify(bundle));
+  const load = (bundle: unknown) =>
+    t.http
+      .post('/fhir')
+      .set('Authorization', `Bearer ${KEY.admin}`)
+      .set('Content-Type', 'application/fhir+json')
+      .send(JSON.stringify(bundle));
 
   it('loads a transaction with references between entries, and finds the records again', async () => {
     const res = await load(directoryBundle('http://gp.test/fhir'));
     expect(res.status).toBe(200);
     expect(res.body.type).toBe('transaction-response');
-    expect(res.body.entry.every((e: { response: { status: string } }) => e.response.status === '201 Created')).toBe(true);
-    const found = await t.http.get(`/fhir/Patient?identifier=${SYSTEM.cpr}|${PATIENT_CPR}`).set('Authorization', `Bearer ${KEY.admin}`);
+    expect(res.body.entry.every((e: { response: { status: string } }) => e.response.status === '201 Created')).toBe(
+      true,
+    );
+    const found = await t.http
+      .get(`/fhir/Patient?identifier=${SYSTEM.cpr}|${PATIENT_CPR}`)
+      .set('Authorization', `Bearer ${KEY.admin}`);
     expect(found.body.total).toBe(1);
     const gp = await t.http.get(`/fhir/Organization?identifier=${GP_SOR}`).set('Authorization', `Bearer ${KEY.admin}`);
     const gpId = gp.body.entry[0].resource.id as string;
     expect(found.body.entry[0].resource.generalPractitioner[0].reference).toBe(`Organization/${gpId}`);
-    const endpoints = await t.http.get(`/fhir/Endpoint?organization=Organization/${gpId}`).set('Authorization', `Bearer ${KEY.admin}`);
+    const endpoints = await t.http
+      .get(`/fhir/Endpoint?organization=Organization/${gpId}`)
+      .set('Authorization', `Bearer ${KEY.admin}`);
     expect(endpoints.body.entry[0].resource.address).toBe('http://gp.test/fhir');
     const read = await t.http.get(`/fhir/Organization/${gpId}`).set('Authorization', `Bearer ${KEY.admin}`);
     expect(read.body.name).toBe('Lægerne i Testby');
@@ -40,9 +54,13 @@ describe('directory', () => {
     const statuses = again.body.entry.map((e: { response: { status: string } }) => e.response.status);
     // Organisations (by SOR, or by municipality code or CVR for the jobcentre and the employer) and patients (by CPR); endpoints without an identifier are new.
     expect(statuses.filter((s: string) => s === '200 OK')).toHaveLength(9);
-    const jobcentres = await t.db.query("SELECT id FROM organizations WHERE resource->'identifier' @> $1::jsonb", [JSON.stringify([{ system: SYSTEM.municipality, value: '0101' }])]);
+    const jobcentres = await t.db.query("SELECT id FROM organizations WHERE resource->'identifier' @> $1::jsonb", [
+      JSON.stringify([{ system: SYSTEM.municipality, value: '0101' }]),
+    ]);
     expect(jobcentres).toHaveLength(1);
-    const orgs = await t.http.get(`/fhir/Organization?identifier=${GP_SOR}`).set('Authorization', `Bearer ${KEY.admin}`);
+    const orgs = await t.http
+      .get(`/fhir/Organization?identifier=${GP_SOR}`)
+      .set('Authorization', `Bearer ${KEY.admin}`);
     expect(orgs.body.total).toBe(1);
   });
 
@@ -51,13 +69,25 @@ describe('directory', () => {
       resourceType: 'Bundle',
       type: 'transaction',
       entry: [
-        { resource: { resourceType: 'Organization', identifier: [{ system: SYSTEM.sor, value: '111111111111111' }], name: 'Ny praksis' }, request: { method: 'POST', url: 'Organization' } },
-        { resource: { resourceType: 'Patient', identifier: [{ system: SYSTEM.cpr, value: '12' }] }, request: { method: 'POST', url: 'Patient' } },
+        {
+          resource: {
+            resourceType: 'Organization',
+            identifier: [{ system: SYSTEM.sor, value: '111111111111111' }],
+            name: 'Ny praksis',
+          },
+          request: { method: 'POST', url: 'Organization' },
+        },
+        {
+          resource: { resourceType: 'Patient', identifier: [{ system: SYSTEM.cpr, value: '12' }] },
+          request: { method: 'POST', url: 'Patient' },
+        },
       ],
     });
     expect(res.status).toBe(400);
     expect(res.body.issue[0].diagnostics).toMatch(/entry\[1\].*CPR/);
-    const org = await t.http.get('/fhir/Organization?identifier=111111111111111').set('Authorization', `Bearer ${KEY.admin}`);
+    const org = await t.http
+      .get('/fhir/Organization?identifier=111111111111111')
+      .set('Authorization', `Bearer ${KEY.admin}`);
     expect(org.body.total).toBe(0);
   });
 
@@ -66,13 +96,32 @@ describe('directory', () => {
       resourceType: 'Bundle',
       type: 'batch',
       entry: [
-        { resource: { resourceType: 'Organization', identifier: [{ system: SYSTEM.sor, value: '222222222222222' }], name: 'God' }, request: { method: 'POST', url: 'Organization' } },
+        {
+          resource: {
+            resourceType: 'Organization',
+            identifier: [{ system: SYSTEM.sor, value: '222222222222222' }],
+            name: 'God',
+          },
+          request: { method: 'POST', url: 'Organization' },
+        },
         { resource: { resourceType: 'Observation', status: 'final' }, request: { method: 'POST', url: 'Observation' } },
-        { resource: { resourceType: 'Endpoint', status: 'active', connectionType: { code: 'hl7-fhir-msg' }, address: 'not a url' }, request: { method: 'POST', url: 'Endpoint' } },
+        {
+          resource: {
+            resourceType: 'Endpoint',
+            status: 'active',
+            connectionType: { code: 'hl7-fhir-msg' },
+            address: 'not a url',
+          },
+          request: { method: 'POST', url: 'Endpoint' },
+        },
       ],
     });
     expect(res.status).toBe(200);
-    expect(res.body.entry.map((e: { response: { status: string } }) => e.response.status)).toEqual(['201 Created', '400', '400']);
+    expect(res.body.entry.map((e: { response: { status: string } }) => e.response.status)).toEqual([
+      '201 Created',
+      '400',
+      '400',
+    ]);
     expect(res.body.entry[1].response.outcome.issue[0].diagnostics).toMatch(/only Organization, Endpoint and Patient/);
   });
 
@@ -118,10 +167,17 @@ describe('external patient registry (REGISTRY_FHIR_URL)', () => {
       .get('/fhir/Patient')
       .query({ identifier: `${SYSTEM.cpr}|${PATIENT_CPR}` })
       .matchHeader('accept', /application\/fhir\+json/)
-      .reply(200, { resourceType: 'Bundle', type: 'searchset', entry: [{ resource: { resourceType: 'Patient', generalPractitioner: [{ reference: 'Organization/gp1' }] } }] })
+      .reply(200, {
+        resourceType: 'Bundle',
+        type: 'searchset',
+        entry: [{ resource: { resourceType: 'Patient', generalPractitioner: [{ reference: 'Organization/gp1' }] } }],
+      })
       .get('/fhir/Organization/gp1')
       .reply(200, { resourceType: 'Organization', id: 'gp1', identifier: [{ system: SYSTEM.sor, value: GP_SOR }] });
-    const res = await t.http.post('/discharge-letters').set('Authorization', `Bearer ${KEY.hospital}`).send(nativeLetter());
+    const res = await t.http
+      .post('/discharge-letters')
+      .set('Authorization', `Bearer ${KEY.hospital}`)
+      .send(nativeLetter());
     expect(res.status).toBe(202);
     expect(scope.isDone()).toBe(true);
     await eventually(async () => {
@@ -131,8 +187,14 @@ describe('external patient registry (REGISTRY_FHIR_URL)', () => {
   });
 
   it('answers 422 when the registry does not know the patient either', async () => {
-    nock('http://registry.example.test').get('/fhir/Patient').query(true).reply(200, { resourceType: 'Bundle', type: 'searchset', entry: [] });
-    const res = await t.http.post('/discharge-letters').set('Authorization', `Bearer ${KEY.hospital}`).send(nativeLetter());
+    nock('http://registry.example.test')
+      .get('/fhir/Patient')
+      .query(true)
+      .reply(200, { resourceType: 'Bundle', type: 'searchset', entry: [] });
+    const res = await t.http
+      .post('/discharge-letters')
+      .set('Authorization', `Bearer ${KEY.hospital}`)
+      .send(nativeLetter());
     expect(res.status).toBe(422);
     expect(res.body.issue[0].details.coding[0].code).toBe('unknown-patient');
   });
@@ -140,7 +202,10 @@ describe('external patient registry (REGISTRY_FHIR_URL)', () => {
   it('answers 503 when the registry is down, and stores nothing', async () => {
     nock('http://registry.example.test').get('/fhir/Patient').query(true).reply(502);
     const before = await t.db.query<{ n: number }>('SELECT count(*)::int AS n FROM messages');
-    const res = await t.http.post('/discharge-letters').set('Authorization', `Bearer ${KEY.hospital}`).send(nativeLetter());
+    const res = await t.http
+      .post('/discharge-letters')
+      .set('Authorization', `Bearer ${KEY.hospital}`)
+      .send(nativeLetter());
     expect(res.status).toBe(503);
     expect(res.body.resourceType).toBe('OperationOutcome');
     const after = await t.db.query<{ n: number }>('SELECT count(*)::int AS n FROM messages');

@@ -26,7 +26,10 @@ describe('discharge letter to the own GP, end to end', () => {
 
   it('accepts a native letter with 202 and a tracking id, and the GP receives a valid profiled message', async () => {
     const before = gp.unique.size;
-    const res = await t.http.post('/discharge-letters').set('Authorization', `Bearer ${KEY.hospital}`).send(nativeLetter());
+    const res = await t.http
+      .post('/discharge-letters')
+      .set('Authorization', `Bearer ${KEY.hospital}`)
+      .send(nativeLetter());
     expect(res.status).toBe(202);
     expect(res.headers.location).toBe(`/messages/${res.body.id as string}`);
     expect(res.body.status).toBe('accepted');
@@ -44,7 +47,9 @@ describe('discharge letter to the own GP, end to end', () => {
     const composition = bundle.entry?.find((e) => e.resource?.resourceType === 'Composition')?.resource as Composition;
     expect(composition.type.coding?.[0]?.code).toBe('18842-5');
     expect(JSON.stringify(bundle)).toContain(PATIENT_CPR);
-    const issues = getDefaultValidator().validate(bundle).filter((i) => i.severity === 'error');
+    const issues = getDefaultValidator()
+      .validate(bundle)
+      .filter((i) => i.severity === 'error');
     expect(issues).toEqual([]);
 
     const tracking = await eventually(async () => {
@@ -52,10 +57,18 @@ describe('discharge letter to the own GP, end to end', () => {
       return r.body.status === 'delivered' ? r.body : undefined;
     });
     expect(tracking.deliveries).toHaveLength(1);
-    expect(tracking.deliveries[0]).toMatchObject({ status: 'delivered', attempts: 1, recipient: { sor: GP_SOR }, lastError: null });
+    expect(tracking.deliveries[0]).toMatchObject({
+      status: 'delivered',
+      attempts: 1,
+      recipient: { sor: GP_SOR },
+      lastError: null,
+    });
     expect(tracking.messageHeaderId).toBe(header.id);
 
-    const audit = await t.db.query<{ action: string; patient_cpr: string }>('SELECT action, patient_cpr FROM audit_events WHERE message_id = $1', [res.body.id]);
+    const audit = await t.db.query<{ action: string; patient_cpr: string }>(
+      'SELECT action, patient_cpr FROM audit_events WHERE message_id = $1',
+      [res.body.id],
+    );
     expect(audit).toEqual([{ action: 'delivered', patient_cpr: PATIENT_CPR }]);
   });
 
@@ -66,7 +79,9 @@ describe('discharge letter to the own GP, end to end', () => {
     const before = gp.unique.size;
     const res = await t.http.post('/discharge-letters').set('Authorization', `Bearer ${KEY.hospital}`).send(letter);
     expect(res.status).toBe(202);
-    const warnings = (res.body.outcome.issue as Array<{ severity: string; details?: { coding?: Array<{ code: string }> } }>).filter((i) => i.severity === 'warning');
+    const warnings = (
+      res.body.outcome.issue as Array<{ severity: string; details?: { coding?: Array<{ code: string }> } }>
+    ).filter((i) => i.severity === 'warning');
     const codes = warnings.map((w) => w.details?.coding?.[0]?.code);
     expect(codes).toEqual(expect.arrayContaining(['missing-follow-up-plan', 'missing-responsible-contact']));
     await gp.waitFor(before + 1);
@@ -76,7 +91,10 @@ describe('discharge letter to the own GP, end to end', () => {
 
   it('accepts a FHIR document Bundle and delivers it to the GP named in Patient.generalPractitioner', async () => {
     const first = gp.unique.size;
-    const converted = await t.http.post('/discharge-letters').set('Authorization', `Bearer ${KEY.hospital}`).send(nativeLetter());
+    const converted = await t.http
+      .post('/discharge-letters')
+      .set('Authorization', `Bearer ${KEY.hospital}`)
+      .send(nativeLetter());
     expect(converted.status).toBe(202);
     await gp.waitFor(first + 1);
     const message = [...gp.unique.values()].at(-1)!;
@@ -86,10 +104,16 @@ describe('discharge letter to the own GP, end to end', () => {
       type: 'document',
       identifier: { system: 'urn:ietf:rfc:3986', value: 'urn:uuid:0c5d3d8e-6f41-4a59-9d0b-6c1f0e2f9a11' },
       timestamp: '2026-11-20T10:00:00Z',
-      entry: (message.bundle.entry ?? []).filter((e) => !['MessageHeader', 'Provenance'].includes(e.resource?.resourceType ?? '')).sort((a) => (a.resource?.resourceType === 'Composition' ? -1 : 0)),
+      entry: (message.bundle.entry ?? [])
+        .filter((e) => !['MessageHeader', 'Provenance'].includes(e.resource?.resourceType ?? ''))
+        .sort((a) => (a.resource?.resourceType === 'Composition' ? -1 : 0)),
     };
     const before = gp.unique.size;
-    const res = await t.http.post('/discharge-letters').set('Authorization', `Bearer ${KEY.hospital}`).set('Content-Type', 'application/fhir+json').send(JSON.stringify(document));
+    const res = await t.http
+      .post('/discharge-letters')
+      .set('Authorization', `Bearer ${KEY.hospital}`)
+      .set('Content-Type', 'application/fhir+json')
+      .send(JSON.stringify(document));
     expect(res.status).toBe(202);
     await gp.waitFor(before + 1);
   });

@@ -30,7 +30,9 @@ describe('malformed ids', () => {
   });
 
   it('refuses a part-of search parameter that is not a uuid with 400', async () => {
-    const res = await t.http.get(`/status-report-requests?part-of=${bad}`).set('Authorization', `Bearer ${KEY.jobcentre}`);
+    const res = await t.http
+      .get(`/status-report-requests?part-of=${bad}`)
+      .set('Authorization', `Bearer ${KEY.jobcentre}`);
     expect(res.status).toBe(400);
     expect(res.body.issue[0].diagnostics).toMatch(/part-of/);
   });

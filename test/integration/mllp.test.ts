@@ -8,7 +8,11 @@ import { directoryBundle } from '../helpers/directory-fixture';
 import { KEY, eventually, startTestGateway, type TestGateway } from '../helpers/test-gateway';
 
 /** A real TCP client against the MLLP listener: framing, partial frames, many messages, garbage, senders. */
-const hl7 = (controlId: string) => readFileSync(join(__dirname, '../fixtures/hl7v2/mdm-t02-discharge.hl7'), 'utf8').replace('MSG-2026-000777', controlId);
+const hl7 = (controlId: string) =>
+  readFileSync(join(__dirname, '../fixtures/hl7v2/mdm-t02-discharge.hl7'), 'utf8').replace(
+    'MSG-2026-000777',
+    controlId,
+  );
 
 class MllpClient {
   private readonly framer = new MllpFramer(10_000_000);
@@ -21,7 +25,9 @@ class MllpClient {
           this.acks.push(parseHl7Message(e.frame.toString('utf8')));
         }
       }
-      this.waiters.forEach((w) => { w(); });
+      this.waiters.forEach((w) => {
+        w();
+      });
     });
   }
   static async open(port: number): Promise<MllpClient> {
@@ -32,7 +38,9 @@ class MllpClient {
   async next(count = 1): Promise<Hl7Message[]> {
     while (this.acks.length < count) {
       await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => { reject(new Error('no ACK within 10 s')); }, 10000);
+        const timer = setTimeout(() => {
+          reject(new Error('no ACK within 60 s'));
+        }, 60000);
         this.waiters.push(() => {
           clearTimeout(timer);
           resolve();
@@ -70,7 +78,9 @@ describe('MLLP listener', () => {
       client.socket.write(encodeFrame(hl7('MLLP-1')));
       const [ack] = await client.next();
       expect(msa(ack!)).toEqual(['AA', 'MLLP-1']);
-      const stored = await t.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM messages WHERE idempotency_key = 'hl7-PSYK-EPJ-MLLP-1'`);
+      const stored = await t.db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM messages WHERE idempotency_key = 'hl7-PSYK-EPJ-MLLP-1'`,
+      );
       expect(stored[0]?.n).toBe(1);
       await gp.waitFor(before + 1);
     } finally {
@@ -106,7 +116,9 @@ describe('MLLP listener', () => {
         ['AA', 'MLLP-5'],
         ['AA', 'MLLP-5'],
       ]);
-      const stored = await t.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM messages WHERE idempotency_key = 'hl7-PSYK-EPJ-MLLP-5'`);
+      const stored = await t.db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM messages WHERE idempotency_key = 'hl7-PSYK-EPJ-MLLP-5'`,
+      );
       expect(stored[0]?.n).toBe(1);
     } finally {
       client.close();
@@ -142,7 +154,9 @@ describe('MLLP listener', () => {
   });
 
   it('delivers what it acknowledged, tracked like any message', async () => {
-    const rows = await t.db.query<{ id: string }>(`SELECT id FROM messages WHERE idempotency_key = 'hl7-PSYK-EPJ-MLLP-8'`);
+    const rows = await t.db.query<{ id: string }>(
+      `SELECT id FROM messages WHERE idempotency_key = 'hl7-PSYK-EPJ-MLLP-8'`,
+    );
     const id = rows[0]?.id ?? '';
     await eventually(async () => {
       const r = await t.http.get(`/messages/${id}`).set('Authorization', `Bearer ${KEY.hospital}`);

@@ -25,7 +25,9 @@ function servedOperations(app: Application): Set<string> {
             if (on && method !== '_all') {
               // path-to-regexp 8 needs `$` escaped in a path; OpenAPI does not.
               const template = path.replace(/\\\$/g, '$').replace(/:(\w+)/g, '{$1}');
-              const concrete = template.includes('{type}') ? DIRECTORY_TYPES.map((type) => template.replace('{type}', type)) : [template];
+              const concrete = template.includes('{type}')
+                ? DIRECTORY_TYPES.map((type) => template.replace('{type}', type))
+                : [template];
               for (const p of concrete) {
                 found.add(`${method.toUpperCase()} ${p}`);
               }

@@ -1,4 +1,4 @@
-import { KEY, startTestGateway, type TestGateway } from '../helpers/test-gateway';
+import { KEY, TEST_METRICS_TOKEN, startTestGateway, type TestGateway } from '../helpers/test-gateway';
 
 describe('operations endpoints', () => {
   let t: TestGateway;
@@ -30,7 +30,7 @@ describe('operations endpoints', () => {
   });
 
   it('exposes Prometheus metrics including queue depth', async () => {
-    const res = await t.http.get('/metrics');
+    const res = await t.http.get('/metrics').set('Authorization', `Bearer ${TEST_METRICS_TOKEN}`);
     expect(res.status).toBe(200);
     expect(res.text).toContain('sektorbro_queue_jobs');
     expect(res.text).toContain('sektorbro_delivery_latency_seconds');

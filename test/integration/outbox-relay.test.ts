@@ -13,7 +13,10 @@ import { createTestDb } from '../helpers/test-db';
 describe('outbox relay and message status', () => {
   let db: Db;
   const redisUrl = new URL(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
-  const queue = createDeliveryQueue({ host: redisUrl.hostname, port: Number(redisUrl.port || 6379) }, `test-${randomBytes(5).toString('hex')}`);
+  const queue = createDeliveryQueue(
+    { host: redisUrl.hostname, port: Number(redisUrl.port || 6379) },
+    `test-${randomBytes(5).toString('hex')}`,
+  );
   const relay = () => new OutboxRelay(db, queue, createLogger('silent'), { retry: { attempts: 3, backoffMs: 20 } });
 
   beforeAll(async () => {
@@ -34,18 +37,27 @@ describe('outbox relay and message status', () => {
         kind: 'sick-leave-certificate',
         senderClientId: 'test',
         senderRole: 'gp',
+        senderSector: 'health',
         senderOrg: { system: 'urn:oid:1.2.208.176.1.1', value: '1' },
         patientCpr: undefined,
         messageHeaderId: randomUUID(),
         idempotencyKey: undefined,
         requestHash: 'h',
         response: { id, status: 'accepted', outcome: { resourceType: 'OperationOutcome', issue: [] } },
-        deliveries: deliveries.map((d) => ({ id: d, recipientSor: '1', recipientName: 'r', endpointAddress: 'http://127.0.0.1:1', connectionType: 'hl7-fhir-msg', bundle: { resourceType: 'Bundle', type: 'message' } })),
+        deliveries: deliveries.map((d) => ({
+          id: d,
+          recipientSor: '1',
+          recipientName: 'r',
+          endpointAddress: 'http://127.0.0.1:1',
+          connectionType: 'hl7-fhir-msg',
+          bundle: { resourceType: 'Bundle', type: 'message' },
+        })),
       }),
     );
     return { id, deliveries };
   };
-  const statusOf = async (messageId: string) => (await db.query<{ status: string }>('SELECT status FROM messages WHERE id = $1', [messageId]))[0]?.status;
+  const statusOf = async (messageId: string) =>
+    (await db.query<{ status: string }>('SELECT status FROM messages WHERE id = $1', [messageId]))[0]?.status;
 
   it('keeps a message accepted while one of its deliveries is still pending, and queues it with the last', async () => {
     const m = await messageWithTwoDeliveries();
@@ -61,9 +73,13 @@ describe('outbox relay and message status', () => {
   it('marks a message delivered only when every delivery is, and closes each outbox entry', async () => {
     const m = await messageWithTwoDeliveries();
     await relay().relayOnce();
-    await db.transaction((tx) => recordDeliveryAttempt(tx, m.deliveries[0]!, { status: 'delivered', error: null, countsAsAttempt: true }));
+    await db.transaction((tx) =>
+      recordDeliveryAttempt(tx, m.deliveries[0]!, { status: 'delivered', error: null, countsAsAttempt: true }),
+    );
     expect(await statusOf(m.id)).toBe('queued');
-    await db.transaction((tx) => recordDeliveryAttempt(tx, m.deliveries[1]!, { status: 'delivered', error: null, countsAsAttempt: true }));
+    await db.transaction((tx) =>
+      recordDeliveryAttempt(tx, m.deliveries[1]!, { status: 'delivered', error: null, countsAsAttempt: true }),
+    );
     expect(await statusOf(m.id)).toBe('delivered');
     const left = await db.query('SELECT 1 FROM outbox WHERE delivery_id = ANY($1::uuid[])', [m.deliveries]);
     expect(left).toHaveLength(0);
@@ -72,8 +88,12 @@ describe('outbox relay and message status', () => {
   it('shows a failed delivery on the message even when the other was delivered', async () => {
     const m = await messageWithTwoDeliveries();
     await relay().relayOnce();
-    await db.transaction((tx) => recordDeliveryAttempt(tx, m.deliveries[0]!, { status: 'failed', error: 'refused', countsAsAttempt: true }));
-    await db.transaction((tx) => recordDeliveryAttempt(tx, m.deliveries[1]!, { status: 'delivered', error: null, countsAsAttempt: true }));
+    await db.transaction((tx) =>
+      recordDeliveryAttempt(tx, m.deliveries[0]!, { status: 'failed', error: 'refused', countsAsAttempt: true }),
+    );
+    await db.transaction((tx) =>
+      recordDeliveryAttempt(tx, m.deliveries[1]!, { status: 'delivered', error: null, countsAsAttempt: true }),
+    );
     expect(await statusOf(m.id)).toBe('failed');
   });
 });

@@ -7,7 +7,11 @@ import { PATIENT_CPR, directoryBundle } from '../helpers/directory-fixture';
 import { createTestDb } from '../helpers/test-db';
 import { KEY, eventually, startTestGateway } from '../helpers/test-gateway';
 
-const nativeLetter = () => JSON.parse(readFileSync(join(__dirname, '../fixtures/discharge-letter.native.json'), 'utf8')) as { course: string; patient: { cpr: string } };
+const nativeLetter = () =>
+  JSON.parse(readFileSync(join(__dirname, '../fixtures/discharge-letter.native.json'), 'utf8')) as {
+    course: string;
+    patient: { cpr: string };
+  };
 
 describe('privacy of the logs, and a lost database', () => {
   let gp: MessageReceiver;
@@ -36,7 +40,11 @@ describe('privacy of the logs, and a lost database', () => {
         const r = await t.http.get(`/messages/${ok.body.id as string}`).set('Authorization', `Bearer ${KEY.hospital}`);
         return r.body.status === 'delivered' ? true : undefined;
       });
-      await t.http.post('/discharge-letters').set('Authorization', `Bearer ${KEY.hospital}`).send({ ...letter, patient: { cpr: '3112999999' } }).expect(422);
+      await t.http
+        .post('/discharge-letters')
+        .set('Authorization', `Bearer ${KEY.hospital}`)
+        .send({ ...letter, patient: { cpr: '3112999999' } })
+        .expect(422);
       await t.http.get(`/patients/${PATIENT_CPR}/disclosures`).set('Authorization', `Bearer ${KEY.admin}`).expect(200);
     } finally {
       await t.close();
@@ -56,7 +64,10 @@ describe('privacy of the logs, and a lost database', () => {
     try {
       await t.http.post('/fhir').set('Authorization', `Bearer ${KEY.admin}`).send(directoryBundle(gp.url)).expect(200);
       await db.close();
-      const res = await t.http.post('/discharge-letters').set('Authorization', `Bearer ${KEY.hospital}`).send(nativeLetter());
+      const res = await t.http
+        .post('/discharge-letters')
+        .set('Authorization', `Bearer ${KEY.hospital}`)
+        .send(nativeLetter());
       expect(res.status).toBe(503);
       expect(res.body.resourceType).toBe('OperationOutcome');
       expect(res.body.issue[0].diagnostics).toMatch(/database is unavailable; nothing was stored/);

@@ -7,7 +7,11 @@ import { createTestDb } from '../helpers/test-db';
 import { KEY, eventually, startTestGateway } from '../helpers/test-gateway';
 
 /** The database, not Redis, is the source of truth: work survives a stopped worker and an emptied Redis. */
-const nativeLetter = () => JSON.parse(readFileSync(join(__dirname, '../fixtures/discharge-letter.native.json'), 'utf8')) as Record<string, unknown>;
+const nativeLetter = () =>
+  JSON.parse(readFileSync(join(__dirname, '../fixtures/discharge-letter.native.json'), 'utf8')) as Record<
+    string,
+    unknown
+  >;
 
 describe('restart and recovery', () => {
   let gp: MessageReceiver;
@@ -28,11 +32,20 @@ describe('restart and recovery', () => {
 
   it('delivers a message accepted while no worker ran once a gateway with workers starts', async () => {
     const intakeOnly = await startTestGateway({ db, env: { RUN_WORKERS: 'false' } });
-    await intakeOnly.http.post('/fhir').set('Authorization', `Bearer ${KEY.admin}`).send(directoryBundle(gp.url)).expect(200);
+    await intakeOnly.http
+      .post('/fhir')
+      .set('Authorization', `Bearer ${KEY.admin}`)
+      .send(directoryBundle(gp.url))
+      .expect(200);
     const before = gp.unique.size;
-    const res = await intakeOnly.http.post('/discharge-letters').set('Authorization', `Bearer ${KEY.hospital}`).send(nativeLetter());
+    const res = await intakeOnly.http
+      .post('/discharge-letters')
+      .set('Authorization', `Bearer ${KEY.hospital}`)
+      .send(nativeLetter());
     expect(res.status).toBe(202);
-    const waiting = await intakeOnly.http.get(`/messages/${res.body.id as string}`).set('Authorization', `Bearer ${KEY.hospital}`);
+    const waiting = await intakeOnly.http
+      .get(`/messages/${res.body.id as string}`)
+      .set('Authorization', `Bearer ${KEY.hospital}`);
     expect(waiting.body.status).toBe('accepted');
     await intakeOnly.close();
     expect(gp.unique.size).toBe(before);
@@ -40,7 +53,9 @@ describe('restart and recovery', () => {
     const restarted = await startTestGateway({ db });
     try {
       const tracking = await eventually(async () => {
-        const r = await restarted.http.get(`/messages/${res.body.id as string}`).set('Authorization', `Bearer ${KEY.hospital}`);
+        const r = await restarted.http
+          .get(`/messages/${res.body.id as string}`)
+          .set('Authorization', `Bearer ${KEY.hospital}`);
         return r.body.status === 'delivered' ? r.body : undefined;
       });
       expect(gp.unique.has(tracking.messageHeaderId as string)).toBe(true);
@@ -51,8 +66,15 @@ describe('restart and recovery', () => {
 
   it('brings back a relayed job that Redis lost', async () => {
     const first = await startTestGateway({ db, env: { RUN_WORKERS: 'false' } });
-    await first.http.post('/fhir').set('Authorization', `Bearer ${KEY.admin}`).send(directoryBundle(gp.url)).expect(200);
-    const res = await first.http.post('/discharge-letters').set('Authorization', `Bearer ${KEY.hospital}`).send(nativeLetter());
+    await first.http
+      .post('/fhir')
+      .set('Authorization', `Bearer ${KEY.admin}`)
+      .send(directoryBundle(gp.url))
+      .expect(200);
+    const res = await first.http
+      .post('/discharge-letters')
+      .set('Authorization', `Bearer ${KEY.hospital}`)
+      .send(nativeLetter());
     expect(await first.gateway.relay.relayOnce()).toBe(1);
     expect(await first.gateway.queue.count()).toBe(1);
     // Redis restarted empty: the job is gone, the outbox entry is not.
@@ -64,7 +86,9 @@ describe('restart and recovery', () => {
     const second = await startTestGateway({ db, env: { QUEUE_PREFIX: prefix } });
     try {
       const tracking = await eventually(async () => {
-        const r = await second.http.get(`/messages/${res.body.id as string}`).set('Authorization', `Bearer ${KEY.hospital}`);
+        const r = await second.http
+          .get(`/messages/${res.body.id as string}`)
+          .set('Authorization', `Bearer ${KEY.hospital}`);
         return r.body.status === 'delivered' ? r.body : undefined;
       });
       expect(tracking.deliveries[0].attempts).toBe(1);

@@ -4,7 +4,14 @@ import { DEMO_CLIENTS, createClientRegistry } from '../../src/auth/clients';
 import { SYSTEM } from '../../src/mappers/systems';
 import { getDefaultValidator } from '../../src/validation';
 import { consentFor, dataClasses, purposes } from '../helpers/consents';
-import { GP_SOR, JOBCENTRE_MUNICIPALITY, OTHER_GP_SOR, PATIENT_CPR, PATIENT_WITHOUT_GP_CPR, directoryBundle } from '../helpers/directory-fixture';
+import {
+  GP_SOR,
+  JOBCENTRE_MUNICIPALITY,
+  OTHER_GP_SOR,
+  PATIENT_CPR,
+  PATIENT_WITHOUT_GP_CPR,
+  directoryBundle,
+} from '../helpers/directory-fixture';
 import { KEY, eventually, postAtOnce, startTestGateway, type TestGateway } from '../helpers/test-gateway';
 
 /**
@@ -15,34 +22,71 @@ import { KEY, eventually, postAtOnce, startTestGateway, type TestGateway } from 
 const OTHER_GP_KEY = 'other-gp-key-000000001';
 const JOBCENTRE = { system: SYSTEM.municipality, value: JOBCENTRE_MUNICIPALITY };
 
-const FHIR_VALIDATOR_ERRORS = (b: unknown) => getDefaultValidator().validate(b).filter((i) => i.severity === 'error' || i.severity === 'fatal');
-const arrival = <T>(find: () => T | undefined, timeoutMs: number, what: string) => eventually(() => Promise.resolve(find()), timeoutMs, what);
+const FHIR_VALIDATOR_ERRORS = (b: unknown) =>
+  getDefaultValidator()
+    .validate(b)
+    .filter((i) => i.severity === 'error' || i.severity === 'fatal');
+const arrival = <T>(find: () => T | undefined, timeoutMs: number, what: string) =>
+  eventually(() => Promise.resolve(find()), timeoutMs, what);
 const header = (m: ReceivedMessage) => m.bundle.entry?.[0]?.resource as MessageHeader;
-const resources = <T>(b: Bundle, type: string) => (b.entry ?? []).map((e) => e.resource).filter((r) => r?.resourceType === type) as T[];
+const resources = <T>(b: Bundle, type: string) =>
+  (b.entry ?? []).map((e) => e.resource).filter((r) => r?.resourceType === type) as T[];
 const taskOf = (m: ReceivedMessage) => resources<Task>(m.bundle, 'Task')[0]!;
 const forTask = (r: MessageReceiver, taskId: string, event?: string, reason?: string) =>
-  r.received.filter((m) => taskOf(m)?.id === taskId && (!event || header(m).eventCoding?.code === event) && (!reason || header(m).reason?.coding?.[0]?.code === reason));
+  r.received.filter(
+    (m) =>
+      taskOf(m)?.id === taskId &&
+      (!event || header(m).eventCoding?.code === event) &&
+      (!reason || header(m).reason?.coding?.[0]?.code === reason),
+  );
 
 describe('status-report requests', () => {
   let gp: MessageReceiver;
   let jobcentre: MessageReceiver;
   let t: TestGateway;
   const as = (key: string) => ({
-    post: (path: string, body: unknown, type = 'application/json') => t.http.post(path).set('Authorization', `Bearer ${key}`).set('Content-Type', type).send(JSON.stringify(body)),
+    post: (path: string, body: unknown, type = 'application/json') =>
+      t.http.post(path).set('Authorization', `Bearer ${key}`).set('Content-Type', type).send(JSON.stringify(body)),
     get: (path: string) => t.http.get(path).set('Authorization', `Bearer ${key}`),
   });
-  const request = (body: Record<string, unknown> = {}) => as(KEY.jobcentre).post('/status-report-requests', { patient: { cpr: PATIENT_CPR }, questionSet: 'LAE125', reason: 'Borgeren er sygemeldt; vi planlægger en gradvis tilbagevenden til arbejdet.', ...body });
+  const request = (body: Record<string, unknown> = {}) =>
+    as(KEY.jobcentre).post('/status-report-requests', {
+      patient: { cpr: PATIENT_CPR },
+      questionSet: 'LAE125',
+      reason: 'Borgeren er sygemeldt; vi planlægger en gradvis tilbagevenden til arbejdet.',
+      ...body,
+    });
   const inSeconds = (s: number) => new Date(Date.now() + s * 1000).toISOString();
-  const fullAnswer = { answers: { 'patient-known': true, 'current-health': 'Moderat depression, i bedring.', treatment: 'Samtaleterapi hver 14. dag.', 'work-relevant-limitations': 'Kan ikke tåle tidspres; kan arbejde 3 timer dagligt.', prognosis: 'Forventet bedring over 2-3 måneder.' } };
+  const fullAnswer = {
+    answers: {
+      'patient-known': true,
+      'current-health': 'Moderat depression, i bedring.',
+      treatment: 'Samtaleterapi hver 14. dag.',
+      'work-relevant-limitations': 'Kan ikke tåle tidspres; kan arbejde 3 timer dagligt.',
+      prognosis: 'Forventet bedring over 2-3 måneder.',
+    },
+  };
 
   beforeAll(async () => {
     gp = await startMessageReceiver();
     jobcentre = await startMessageReceiver();
     t = await startTestGateway({
       env: { STATUS_REPORT_REMIND_BEFORE_MS: '1000', REMINDER_RECONCILE_MS: '300' },
-      overrides: { clients: createClientRegistry([...DEMO_CLIENTS, { id: 'other-gp', apiKey: OTHER_GP_KEY, role: 'gp', organization: { system: SYSTEM.sor, value: OTHER_GP_SOR } }]) },
+      overrides: {
+        clients: createClientRegistry([
+          ...DEMO_CLIENTS,
+          {
+            id: 'other-gp',
+            apiKey: OTHER_GP_KEY,
+            role: 'gp',
+            organization: { system: SYSTEM.sor, value: OTHER_GP_SOR },
+          },
+        ]),
+      },
     });
-    await as(KEY.admin).post('/fhir', directoryBundle(gp.url, { jobcentreAddress: jobcentre.url, otherGpAddress: `${gp.url}/other` })).expect(200);
+    await as(KEY.admin)
+      .post('/fhir', directoryBundle(gp.url, { jobcentreAddress: jobcentre.url, otherGpAddress: `${gp.url}/other` }))
+      .expect(200);
     const permit = consentFor('permit', JOBCENTRE, {
       purpose: purposes('work-capacity-assessment', 'sickness-benefit-follow-up'),
       class: dataClasses('functional-capacity', 'expected-duration', 'treatment-plan-outline'),
@@ -55,8 +99,23 @@ describe('status-report requests', () => {
     await jobcentre.close();
   });
 
-  it('refuses a request without the citizen\'s consent (403), storing nothing', async () => {
-    await as(KEY.admin).post('/fhir', { resourceType: 'Bundle', type: 'batch', entry: [{ resource: { resourceType: 'Patient', identifier: [{ system: SYSTEM.cpr, value: '0505905678' }], generalPractitioner: [{ identifier: { system: SYSTEM.sor, value: GP_SOR } }] }, request: { method: 'POST', url: 'Patient' } }] }).expect(200);
+  it("refuses a request without the citizen's consent (403), storing nothing", async () => {
+    await as(KEY.admin)
+      .post('/fhir', {
+        resourceType: 'Bundle',
+        type: 'batch',
+        entry: [
+          {
+            resource: {
+              resourceType: 'Patient',
+              identifier: [{ system: SYSTEM.cpr, value: '0505905678' }],
+              generalPractitioner: [{ identifier: { system: SYSTEM.sor, value: GP_SOR } }],
+            },
+            request: { method: 'POST', url: 'Patient' },
+          },
+        ],
+      })
+      .expect(200);
     const res = await request({ patient: { cpr: '0505905678' } });
     expect(res.status).toBe(403);
     expect(res.body.issue[0].details.coding[0].code).toBe('consent-missing');
@@ -79,11 +138,19 @@ describe('status-report requests', () => {
     expect(new Date(res.body.deadline as string).getTime() - Date.now()).toBeGreaterThan(13 * 24 * 3600 * 1000);
     expect(FHIR_VALIDATOR_ERRORS(delivered.bundle)).toEqual([]);
 
-    await eventually(async () => ((await as(KEY.gp).get(`/status-report-requests/${id}`)).body.status === 'received' ? true : undefined), 10000, 'received');
+    await eventually(
+      async () =>
+        (await as(KEY.gp).get(`/status-report-requests/${id}`)).body.status === 'received' ? true : undefined,
+      10000,
+      'received',
+    );
     expect((await as(KEY.gp).post(`/status-report-requests/${id}/status`, { status: 'accepted' })).status).toBe(200);
     expect((await as(KEY.gp).post(`/status-report-requests/${id}/status`, { status: 'in-progress' })).status).toBe(200);
 
-    const answered = await as(KEY.gp).post(`/status-report-requests/${id}/response`, { ...fullAnswer, physician: { name: 'Læge Lise' } });
+    const answered = await as(KEY.gp).post(`/status-report-requests/${id}/response`, {
+      ...fullAnswer,
+      physician: { name: 'Læge Lise' },
+    });
     expect(answered.status).toBe(202);
     expect(answered.body.status).toBe('completed');
 
@@ -91,7 +158,9 @@ describe('status-report requests', () => {
     const report = forTask(jobcentre, id, 'status-report-response')[0]!;
     const qr = resources<QuestionnaireResponse>(report.bundle, 'QuestionnaireResponse')[0]!;
     const linkIds = qr.item!.map((i) => i.linkId);
-    expect(linkIds).toEqual(expect.arrayContaining(['patient-known', 'treatment', 'work-relevant-limitations', 'prognosis']));
+    expect(linkIds).toEqual(
+      expect.arrayContaining(['patient-known', 'treatment', 'work-relevant-limitations', 'prognosis']),
+    );
     expect(linkIds).not.toContain('current-health');
     expect(JSON.stringify(report.bundle)).not.toContain('depression');
     expect(qr.meta?.security?.[0]?.code).toBe('REDACTED');
@@ -100,62 +169,119 @@ describe('status-report requests', () => {
     expect(FHIR_VALIDATOR_ERRORS(report.bundle)).toEqual([]);
 
     const detail = (await as(KEY.jobcentre).get(`/status-report-requests/${id}`)).body;
-    expect(detail.history.map((h: { event: string }) => h.event)).toEqual(['requested', 'received', 'accepted', 'in-progress', 'answered']);
+    expect(detail.history.map((h: { event: string }) => h.event)).toEqual([
+      'requested',
+      'received',
+      'accepted',
+      'in-progress',
+      'answered',
+    ]);
     expect(detail.reminders.every((r: { state: string }) => r.state === 'cancelled')).toBe(true);
     expect(detail.answeredLate).toBe(false);
-    const audit = await t.db.query<{ action: string }>("SELECT action FROM audit_events WHERE patient_cpr = $1 AND resource->>'outcomeDesc' IS NULL AND action = 'delivered'", [PATIENT_CPR]);
+    const audit = await t.db.query<{ action: string }>(
+      "SELECT action FROM audit_events WHERE patient_cpr = $1 AND resource->>'outcomeDesc' IS NULL AND action = 'delivered'",
+      [PATIENT_CPR],
+    );
     expect(audit.length).toBeGreaterThanOrEqual(2);
   });
 
   it('checks the answer against the questionnaire: required items, types, unknown questions, and enableWhen', async () => {
     const id = (await request()).body.id as string;
-    const missing = await as(KEY.gp).post(`/status-report-requests/${id}/response`, { answers: { 'patient-known': true, treatment: 'x' } });
+    const missing = await as(KEY.gp).post(`/status-report-requests/${id}/response`, {
+      answers: { 'patient-known': true, treatment: 'x' },
+    });
     expect(missing.status).toBe(422);
     expect(JSON.stringify(missing.body)).toContain('answers.work-relevant-limitations');
-    const wrongType = await as(KEY.gp).post(`/status-report-requests/${id}/response`, { answers: { ...fullAnswer.answers, 'patient-known': 'yes' } });
+    const wrongType = await as(KEY.gp).post(`/status-report-requests/${id}/response`, {
+      answers: { ...fullAnswer.answers, 'patient-known': 'yes' },
+    });
     expect(wrongType.status).toBe(400);
     expect(wrongType.body.issue[0].expression[0]).toBe('answers.patient-known');
-    const unknown = await as(KEY.gp).post(`/status-report-requests/${id}/response`, { answers: { ...fullAnswer.answers, favouriteColour: 'blue' } });
+    const unknown = await as(KEY.gp).post(`/status-report-requests/${id}/response`, {
+      answers: { ...fullAnswer.answers, favouriteColour: 'blue' },
+    });
     expect(unknown.status).toBe(400);
     expect(JSON.stringify(unknown.body)).toContain('favouriteColour');
     expect((await as(KEY.gp).get(`/status-report-requests/${id}`)).body.status).not.toBe('completed');
     // "Patient not known": no other answer is required, and none may be given.
-    const notKnown = await as(KEY.gp).post(`/status-report-requests/${id}/response`, { answers: { 'patient-known': false } });
+    const notKnown = await as(KEY.gp).post(`/status-report-requests/${id}/response`, {
+      answers: { 'patient-known': false },
+    });
     expect(notKnown.status).toBe(202);
   });
 
   it('takes a FHIR QuestionnaireResponse as the answer', async () => {
     const id = (await request()).body.id as string;
-    const qr = { resourceType: 'QuestionnaireResponse', status: 'completed', item: Object.entries(fullAnswer.answers).map(([linkId, v]) => ({ linkId, answer: [typeof v === 'boolean' ? { valueBoolean: v } : { valueString: v }] })) };
+    const qr = {
+      resourceType: 'QuestionnaireResponse',
+      status: 'completed',
+      item: Object.entries(fullAnswer.answers).map(([linkId, v]) => ({
+        linkId,
+        answer: [typeof v === 'boolean' ? { valueBoolean: v } : { valueString: v }],
+      })),
+    };
     const res = await as(KEY.gp).post(`/status-report-requests/${id}/response`, qr, 'application/fhir+json');
     expect(res.status).toBe(202);
   });
 
-  it('passes on only checked answer values from a FHIR answer: nothing nested, narrative, extension or contained gets past the consent', async () => {
+  it('refuses a FHIR answer with anything it did not check (nested, extension, contained), naming each element; the narrative is never carried', async () => {
     const id = (await request()).body.id as string;
     const secret = 'Svær depression med psykotiske træk';
-    const qr = {
+    const items = [
+      { linkId: 'patient-known', answer: [{ valueBoolean: true }] },
+      { linkId: 'current-health', answer: [{ valueString: 'Moderat depression.' }] },
+      { linkId: 'treatment', text: secret, answer: [{ valueString: 'Samtaleterapi.' }] },
+      { linkId: 'work-relevant-limitations', answer: [{ valueString: 'Tåler ikke tidspres.' }] },
+    ];
+    const smuggling = {
       resourceType: 'QuestionnaireResponse',
       status: 'completed',
-      text: { status: 'generated', div: `<div xmlns="http://www.w3.org/1999/xhtml">${secret}</div>` },
-      contained: [{ resourceType: 'Condition', id: 'c1', subject: { identifier: { system: SYSTEM.cpr, value: PATIENT_CPR } }, code: { text: secret } }],
+      contained: [
+        {
+          resourceType: 'Condition',
+          id: 'c1',
+          subject: { identifier: { system: SYSTEM.cpr, value: PATIENT_CPR } },
+          code: { text: secret },
+        },
+      ],
       extension: [{ url: 'http://example.org/fhir/StructureDefinition/note', valueString: secret }],
       item: [
-        { linkId: 'patient-known', answer: [{ valueBoolean: true }] },
+        items[0],
+        items[1],
         // A diagnosis tucked under another answer, where a flat check would not look.
-        { linkId: 'treatment', text: secret, answer: [{ valueString: 'Samtaleterapi.', item: [{ linkId: 'current-health', answer: [{ valueString: secret }] }] }] },
-        { linkId: 'work-relevant-limitations', answer: [{ valueString: 'Tåler ikke tidspres.' }] },
+        {
+          linkId: 'treatment',
+          answer: [
+            { valueString: 'Samtaleterapi.', item: [{ linkId: 'current-health', answer: [{ valueString: secret }] }] },
+          ],
+        },
+        items[3],
       ],
     };
-    const res = await as(KEY.gp).post(`/status-report-requests/${id}/response`, qr, 'application/fhir+json');
+    const refused = await as(KEY.gp).post(`/status-report-requests/${id}/response`, smuggling, 'application/fhir+json');
+    expect(refused.status).toBe(400);
+    expect(refused.body.issue.map((i: { expression: string[] }) => i.expression[0]).sort()).toEqual([
+      'QuestionnaireResponse.contained',
+      'QuestionnaireResponse.extension',
+      'QuestionnaireResponse.item[2].answer[0].item[0].linkId',
+    ]);
+    // The sender's own narrative and question texts are not refused (a conformant EHR writes them) but never carried.
+    const res = await as(KEY.gp).post(
+      `/status-report-requests/${id}/response`,
+      {
+        resourceType: 'QuestionnaireResponse',
+        status: 'completed',
+        text: { status: 'generated', div: `<div xmlns="http://www.w3.org/1999/xhtml">${secret}</div>` },
+        item: items,
+      },
+      'application/fhir+json',
+    );
     expect(res.status).toBe(202);
     await arrival(() => forTask(jobcentre, id, 'status-report-response')[0], 10000, 'the answer at the jobcentre');
     const report = forTask(jobcentre, id, 'status-report-response')[0]!;
     expect(JSON.stringify(report.bundle)).not.toContain('psykotiske');
+    expect(JSON.stringify(report.bundle)).not.toContain('Moderat depression');
     const sent = resources<QuestionnaireResponse>(report.bundle, 'QuestionnaireResponse')[0]!;
-    expect(JSON.stringify(sent.item)).not.toContain('current-health');
-    expect(sent.contained).toBeUndefined();
-    expect(sent.extension).toBeUndefined();
     expect(sent.item!.find((i) => i.linkId === 'treatment')?.answer?.[0]?.valueString).toBe('Samtaleterapi.');
     expect(FHIR_VALIDATOR_ERRORS(report.bundle)).toEqual([]);
   });
@@ -177,7 +303,9 @@ describe('status-report requests', () => {
     expect(JSON.stringify(late.body.outcome)).toContain('after the deadline');
     const detail = (await as(KEY.gp).get(`/status-report-requests/${id}`)).body;
     expect(detail.answeredLate).toBe(true);
-    expect(detail.history.map((h: { event: string }) => h.event)).toEqual(expect.arrayContaining(['reminded', 'overdue', 'answered-late']));
+    expect(detail.history.map((h: { event: string }) => h.event)).toEqual(
+      expect.arrayContaining(['reminded', 'overdue', 'answered-late']),
+    );
   });
 
   it('still marks a request overdue, tells the jobcentre, and lets it cancel when the physician has lost its endpoint', async () => {
@@ -189,12 +317,19 @@ describe('status-report requests', () => {
     await t.db.query("UPDATE endpoints SET status = 'off' WHERE address = $1", [`${gp.url}/other`]);
     try {
       await arrival(() => forTask(jobcentre, id, 'status-report-update', 'overdue')[0], 15000, 'overdue notice');
-      const cancelled = await as(KEY.jobcentre).post(`/status-report-requests/${id}/status`, { status: 'cancelled', reason: 'Borgeren er raskmeldt.' });
+      const cancelled = await as(KEY.jobcentre).post(`/status-report-requests/${id}/status`, {
+        status: 'cancelled',
+        reason: 'Borgeren er raskmeldt.',
+      });
       expect(cancelled.status).toBe(200);
       const detail = (await as(KEY.jobcentre).get(`/status-report-requests/${id}`)).body;
       expect(detail.status).toBe('cancelled');
-      const undeliverable = detail.history.filter((h: { event: string }) => h.event === 'notice-undeliverable').map((h: { note: string }) => h.note);
-      expect(undeliverable).toEqual(expect.arrayContaining([expect.stringMatching(/^deadline notice/), expect.stringMatching(/^cancelled notice/)]));
+      const undeliverable = detail.history
+        .filter((h: { event: string }) => h.event === 'notice-undeliverable')
+        .map((h: { note: string }) => h.note);
+      expect(undeliverable).toEqual(
+        expect.arrayContaining([expect.stringMatching(/^deadline notice/), expect.stringMatching(/^cancelled notice/)]),
+      );
       expect(forTask(gp, id, 'status-report-update', 'deadline')).toHaveLength(0);
     } finally {
       await t.db.query("UPDATE endpoints SET status = 'active' WHERE address = $1", [`${gp.url}/other`]);
@@ -204,11 +339,20 @@ describe('status-report requests', () => {
   it('cancels: the GP is told, reminders never go out, and an answer afterwards is a conflict', async () => {
     const res = await request({ deadline: inSeconds(2) });
     const id = res.body.id as string;
-    expect((await as(KEY.jobcentre).post(`/status-report-requests/${id}/status`, { status: 'cancelled' })).status).toBe(400);
-    expect((await as(KEY.gp).post(`/status-report-requests/${id}/status`, { status: 'cancelled', reason: 'x' })).status).toBe(403);
-    const cancelled = await as(KEY.jobcentre).post(`/status-report-requests/${id}/status`, { status: 'cancelled', reason: 'Borgeren er raskmeldt.' });
+    expect((await as(KEY.jobcentre).post(`/status-report-requests/${id}/status`, { status: 'cancelled' })).status).toBe(
+      400,
+    );
+    expect(
+      (await as(KEY.gp).post(`/status-report-requests/${id}/status`, { status: 'cancelled', reason: 'x' })).status,
+    ).toBe(403);
+    const cancelled = await as(KEY.jobcentre).post(`/status-report-requests/${id}/status`, {
+      status: 'cancelled',
+      reason: 'Borgeren er raskmeldt.',
+    });
     expect(cancelled.status).toBe(200);
-    expect(cancelled.body.reminders.map((r: { state: string }) => r.state)).toEqual(['cancelled', 'cancelled'].slice(0, cancelled.body.reminders.length));
+    expect(cancelled.body.reminders.map((r: { state: string }) => r.state)).toEqual(
+      ['cancelled', 'cancelled'].slice(0, cancelled.body.reminders.length),
+    );
     await arrival(() => forTask(gp, id, 'status-report-update', 'cancelled')[0], 10000, 'cancellation at the GP');
     const answer = await as(KEY.gp).post(`/status-report-requests/${id}/response`, fullAnswer);
     expect(answer.status).toBe(409);
@@ -229,35 +373,101 @@ describe('status-report requests', () => {
     expect(noReason.body.issue[0].expression).toEqual(['reason']);
   });
 
-  it('lets the GP reject with a reason, which reaches the jobcentre', async () => {
+  it("lets the GP reject with a reason, which the jobcentre reads only where the citizen's consent covers clinical notes", async () => {
     const id = (await request()).body.id as string;
     expect((await as(KEY.gp).post(`/status-report-requests/${id}/status`, { status: 'rejected' })).status).toBe(400);
-    const rejected = await as(KEY.gp).post(`/status-report-requests/${id}/status`, { status: 'rejected', reason: 'Patienten er ikke tilknyttet praksis.' });
+    const rejected = await as(KEY.gp).post(`/status-report-requests/${id}/status`, {
+      status: 'rejected',
+      reason: 'Patienten er ikke tilknyttet praksis.',
+    });
     expect(rejected.status).toBe(200);
-    const notice = await arrival(() => forTask(jobcentre, id, 'status-report-update', 'rejected')[0], 10000, 'rejection at the jobcentre');
-    expect(taskOf(notice).statusReason?.text).toBe('Patienten er ikke tilknyttet praksis.');
+    const notice = await arrival(
+      () => forTask(jobcentre, id, 'status-report-update', 'rejected')[0],
+      10000,
+      'rejection at the jobcentre',
+    );
+    // This citizen's consent covers no clinical notes: the physician's free text stays behind, everywhere.
+    expect(taskOf(notice).statusReason?.text).toContain('Afvist af lægen');
+    expect(JSON.stringify(notice.bundle)).not.toContain('tilknyttet');
+    expect(JSON.stringify((await as(KEY.jobcentre).get(`/status-report-requests/${id}`)).body)).not.toContain(
+      'tilknyttet',
+    );
     expect((await as(KEY.gp).post(`/status-report-requests/${id}/status`, { status: 'accepted' })).status).toBe(409);
+
+    const cpr = '0606906789';
+    await as(KEY.admin)
+      .post('/fhir', {
+        resourceType: 'Bundle',
+        type: 'batch',
+        entry: [
+          {
+            resource: {
+              resourceType: 'Patient',
+              identifier: [{ system: SYSTEM.cpr, value: cpr }],
+              generalPractitioner: [{ identifier: { system: SYSTEM.sor, value: GP_SOR } }],
+            },
+            request: { method: 'POST', url: 'Patient' },
+          },
+        ],
+      })
+      .expect(200);
+    const permit = consentFor(
+      'permit',
+      JOBCENTRE,
+      {
+        purpose: purposes('work-capacity-assessment'),
+        class: dataClasses('functional-capacity', 'expected-duration', 'treatment-plan-outline', 'clinical-notes'),
+      },
+      cpr,
+    );
+    await as(KEY.admin).post('/fhir/Consent', permit, 'application/fhir+json').expect(201);
+    const covered = (await request({ patient: { cpr } })).body.id as string;
+    await as(KEY.gp)
+      .post(`/status-report-requests/${covered}/status`, {
+        status: 'rejected',
+        reason: 'Patienten er ikke tilknyttet praksis.',
+      })
+      .expect(200);
+    const told = await arrival(
+      () => forTask(jobcentre, covered, 'status-report-update', 'rejected')[0],
+      10000,
+      'rejection at the jobcentre',
+    );
+    expect(taskOf(told).statusReason?.text).toBe('Patienten er ikke tilknyttet praksis.');
   });
 
   it('threads a follow-up onto an answered request, with the original answer at hand', async () => {
     const id = (await request()).body.id as string;
-    const early = await as(KEY.jobcentre).post(`/status-report-requests/${id}/follow-up`, { questions: [{ text: 'Kan borgeren tåle kundekontakt?', type: 'boolean', required: true, dataClass: 'functional-capacity' }], reason: 'Opfølgning på jeres svar.' });
+    const early = await as(KEY.jobcentre).post(`/status-report-requests/${id}/follow-up`, {
+      questions: [
+        { text: 'Kan borgeren tåle kundekontakt?', type: 'boolean', required: true, dataClass: 'functional-capacity' },
+      ],
+      reason: 'Opfølgning på jeres svar.',
+    });
     expect(early.status).toBe(409);
     await as(KEY.gp).post(`/status-report-requests/${id}/response`, fullAnswer).expect(202);
     const follow = await as(KEY.jobcentre).post(`/status-report-requests/${id}/follow-up`, {
-      questions: [{ text: 'Kan borgeren tåle kundekontakt?', type: 'boolean', required: true, dataClass: 'functional-capacity' }],
+      questions: [
+        { text: 'Kan borgeren tåle kundekontakt?', type: 'boolean', required: true, dataClass: 'functional-capacity' },
+      ],
       reason: 'Opfølgning: vi overvejer en praktik i en butik.',
       deadline: new Date(Date.now() + 7 * 24 * 3600 * 1000).toISOString().slice(0, 10),
     });
     expect(follow.status).toBe(202);
     const followId = follow.body.id as string;
-    const message = await arrival(() => forTask(gp, followId, 'status-report-request')[0], 10000, 'the follow-up at the GP');
+    const message = await arrival(
+      () => forTask(gp, followId, 'status-report-request')[0],
+      10000,
+      'the follow-up at the GP',
+    );
     expect(taskOf(message).partOf?.[0]?.reference).toBe(`Task/${id}`);
     const tasks = resources<Task>(message.bundle, 'Task');
     expect(tasks.map((x) => x.id)).toEqual([followId, id]);
     expect(resources<QuestionnaireResponse>(message.bundle, 'QuestionnaireResponse')).toHaveLength(1);
     expect((await as(KEY.jobcentre).get(`/status-report-requests/${id}`)).body.followUps).toEqual([followId]);
-    const answered = await as(KEY.gp).post(`/status-report-requests/${followId}/response`, { answers: { 'follow-up-1': true } });
+    const answered = await as(KEY.gp).post(`/status-report-requests/${followId}/response`, {
+      answers: { 'follow-up-1': true },
+    });
     expect(answered.status).toBe(202);
   });
 
@@ -270,20 +480,23 @@ describe('status-report requests', () => {
     expect(gpList.items.every((i: { addressee: { value: string } }) => i.addressee.value === GP_SOR)).toBe(true);
     const jcList = (await as(KEY.jobcentre).get('/status-report-requests?side=requester')).body;
     expect(jcList.items.map((i: { id: string }) => i.id)).toContain(id);
-    const search = (await as(KEY.gp).get(`/fhir/Task?owner=${SYSTEM.sor}|${GP_SOR}&status=requested,received`)).body as Bundle;
+    const search = (await as(KEY.gp).get(`/fhir/Task?owner=${SYSTEM.sor}|${GP_SOR}&status=requested,received`))
+      .body as Bundle;
     expect(search.type).toBe('searchset');
     expect(search.entry?.map((e) => e.resource?.id)).toContain(id);
     expect((await as(KEY.gp).get(`/fhir/Task?owner=${OTHER_GP_SOR}`)).status).toBe(403);
     expect((await as(KEY.gp).get('/status-report-requests?status=waiting')).status).toBe(400);
   });
 
-  it("keeps another organisation out: 404 to read, 404 to answer, 403 for the wrong role", async () => {
+  it('keeps another organisation out: 404 to read, 404 to answer, 403 for the wrong role', async () => {
     const id = (await request()).body.id as string;
     expect((await as(OTHER_GP_KEY).get(`/status-report-requests/${id}`)).status).toBe(404);
     expect((await as(OTHER_GP_KEY).get(`/fhir/Task/${id}`)).status).toBe(404);
     const answer = await as(OTHER_GP_KEY).post(`/status-report-requests/${id}/response`, fullAnswer);
     expect(answer.status).toBe(404);
-    expect((await as(OTHER_GP_KEY).get('/status-report-requests')).body.items.map((i: { id: string }) => i.id)).not.toContain(id);
+    expect(
+      (await as(OTHER_GP_KEY).get('/status-report-requests')).body.items.map((i: { id: string }) => i.id),
+    ).not.toContain(id);
     expect((await as(KEY.hospital).post('/status-report-requests', {})).status).toBe(403);
     expect((await as(KEY.jobcentre).post(`/status-report-requests/${id}/response`, fullAnswer)).status).toBe(403);
   });
@@ -295,9 +508,26 @@ describe('status-report requests', () => {
     const lae285 = await request({ questionSet: 'LAE285', purpose: 'sickness-benefit-follow-up' });
     expect(lae285.status).toBe(422);
     expect(lae285.body.issue[0].details.coding[0].code).toBe('deadline-required');
+    // Without the citizen's consent the jobcentre learns nothing from the directory (403, as for any CPR number);
+    // with it, it is told that the citizen has no GP to ask.
+    expect((await request({ patient: { cpr: PATIENT_WITHOUT_GP_CPR } })).status).toBe(403);
+    const permit = consentFor(
+      'permit',
+      JOBCENTRE,
+      {
+        purpose: purposes('work-capacity-assessment'),
+        class: dataClasses('functional-capacity', 'expected-duration', 'treatment-plan-outline'),
+      },
+      PATIENT_WITHOUT_GP_CPR,
+    );
+    await as(KEY.admin).post('/fhir/Consent', permit, 'application/fhir+json').expect(201);
     const noGp = await request({ patient: { cpr: PATIENT_WITHOUT_GP_CPR } });
     expect(noGp.status).toBe(422);
-    const bad = await as(KEY.jobcentre).post('/status-report-requests', { patient: { cpr: '123' }, questionSet: 'LAE999' });
+    expect(noGp.body.issue[0].details.coding[0].code).toBe('no-listed-gp');
+    const bad = await as(KEY.jobcentre).post('/status-report-requests', {
+      patient: { cpr: '123' },
+      questionSet: 'LAE999',
+    });
     expect(bad.status).toBe(400);
     expect(JSON.stringify(bad.body)).toContain('patient.cpr');
   });
@@ -310,22 +540,58 @@ describe('status-report requests', () => {
       description: 'Vi har brug for at vide, hvor mange timer borgeren kan arbejde.',
       for: { identifier: { system: SYSTEM.cpr, value: PATIENT_CPR } },
       restriction: { period: { end: inSeconds(7 * 24 * 3600) } },
-      contained: [{ resourceType: 'Questionnaire', id: 'q', status: 'active', item: [{ linkId: 'hours', text: 'Hvor mange timer om ugen kan borgeren arbejde?', type: 'integer', required: true, code: dataClasses('functional-capacity') }] } as Questionnaire],
-      input: [{ type: { coding: [{ system: SYSTEM.sdcTaskCodes, code: 'questionnaire' }] }, valueReference: { reference: '#q' } }],
+      contained: [
+        {
+          resourceType: 'Questionnaire',
+          id: 'q',
+          status: 'active',
+          item: [
+            {
+              linkId: 'hours',
+              text: 'Hvor mange timer om ugen kan borgeren arbejde?',
+              type: 'integer',
+              required: true,
+              code: dataClasses('functional-capacity'),
+            },
+          ],
+        } as Questionnaire,
+      ],
+      input: [
+        {
+          type: { coding: [{ system: SYSTEM.sdcTaskCodes, code: 'questionnaire' }] },
+          valueReference: { reference: '#q' },
+        },
+      ],
     };
-    const created = await as(KEY.jobcentre).post('/fhir/Task', task, 'application/fhir+json').set('Idempotency-Key', 'task-1');
+    const created = await as(KEY.jobcentre)
+      .post('/fhir/Task', task, 'application/fhir+json')
+      .set('Idempotency-Key', 'task-1');
     expect(created.status).toBe(201);
     expect(created.body.resourceType).toBe('Task');
-    const again = await as(KEY.jobcentre).post('/fhir/Task', task, 'application/fhir+json').set('Idempotency-Key', 'task-1');
+    const again = await as(KEY.jobcentre)
+      .post('/fhir/Task', task, 'application/fhir+json')
+      .set('Idempotency-Key', 'task-1');
     expect(again.status).toBe(200);
     expect(again.body.id).toBe(created.body.id);
-    const answer = await as(KEY.gp).post(`/status-report-requests/${created.body.id as string}/response`, { answers: { hours: 15 } });
+    const answer = await as(KEY.gp).post(`/status-report-requests/${created.body.id as string}/response`, {
+      answers: { hours: 15 },
+    });
     expect(answer.status).toBe(202);
   });
 
   it('makes one request of four sent at once with one Idempotency-Key, and answers all four with it', async () => {
     const key = `race-${Date.now()}`;
-    const answers = await postAtOnce(t.gateway, 4, '/status-report-requests', { authorization: `Bearer ${KEY.jobcentre}`, 'content-type': 'application/json', 'idempotency-key': key }, JSON.stringify({ patient: { cpr: PATIENT_CPR }, questionSet: 'LAE125', reason: 'Samme anmodning, sendt fire gange.' }));
+    const answers = await postAtOnce(
+      t.gateway,
+      4,
+      '/status-report-requests',
+      { authorization: `Bearer ${KEY.jobcentre}`, 'content-type': 'application/json', 'idempotency-key': key },
+      JSON.stringify({
+        patient: { cpr: PATIENT_CPR },
+        questionSet: 'LAE125',
+        reason: 'Samme anmodning, sendt fire gange.',
+      }),
+    );
     expect(answers.map((a) => a.status).sort()).toEqual([202, 202, 202, 202]);
     expect(new Set(answers.map((a) => a.body.id)).size).toBe(1);
     const stored = await t.db.query('SELECT id FROM tasks WHERE idempotency_key = $1', [key]);
@@ -337,23 +603,63 @@ describe('status-report reminders across a restart', () => {
   it('fire after the gateway restarts and Redis lost them', async () => {
     const gp = await startMessageReceiver();
     const jobcentre = await startMessageReceiver();
-    const first = await startTestGateway({ env: { STATUS_REPORT_REMIND_BEFORE_MS: '0', REMINDER_RECONCILE_MS: '200' } });
+    const first = await startTestGateway({
+      env: { STATUS_REPORT_REMIND_BEFORE_MS: '0', REMINDER_RECONCILE_MS: '200' },
+    });
     const { db } = first;
     const auth = (key: string) => ({ Authorization: `Bearer ${key}` });
-    await first.http.post('/fhir').set(auth(KEY.admin)).send(directoryBundle(gp.url, { jobcentreAddress: jobcentre.url })).expect(200);
-    await first.http.post('/fhir/Consent').set(auth(KEY.jobcentre)).set('Content-Type', 'application/fhir+json')
-      .send(JSON.stringify(consentFor('permit', JOBCENTRE, { purpose: purposes('work-capacity-assessment'), class: dataClasses('functional-capacity', 'expected-duration', 'treatment-plan-outline') }))).expect(201);
-    const res = await first.http.post('/status-report-requests').set(auth(KEY.jobcentre)).send({ patient: { cpr: PATIENT_CPR }, questionSet: 'LAE125', reason: 'Vi planlægger en gradvis tilbagevenden.', deadline: new Date(Date.now() + 4000).toISOString() });
+    await first.http
+      .post('/fhir')
+      .set(auth(KEY.admin))
+      .send(directoryBundle(gp.url, { jobcentreAddress: jobcentre.url }))
+      .expect(200);
+    await first.http
+      .post('/fhir/Consent')
+      .set(auth(KEY.jobcentre))
+      .set('Content-Type', 'application/fhir+json')
+      .send(
+        JSON.stringify(
+          consentFor('permit', JOBCENTRE, {
+            purpose: purposes('work-capacity-assessment'),
+            class: dataClasses('functional-capacity', 'expected-duration', 'treatment-plan-outline'),
+          }),
+        ),
+      )
+      .expect(201);
+    const res = await first.http
+      .post('/status-report-requests')
+      .set(auth(KEY.jobcentre))
+      .send({
+        patient: { cpr: PATIENT_CPR },
+        questionSet: 'LAE125',
+        reason: 'Vi planlægger en gradvis tilbagevenden.',
+        deadline: new Date(Date.now() + 4000).toISOString(),
+      });
     expect(res.status).toBe(202);
     const id = res.body.id as string;
     await first.gateway.reminders.queue.obliterate({ force: true });
     await first.gateway.close();
 
-    const second = await startTestGateway({ db, env: { QUEUE_PREFIX: first.config.queuePrefix, STATUS_REPORT_REMIND_BEFORE_MS: '0', REMINDER_RECONCILE_MS: '200' } });
+    const second = await startTestGateway({
+      db,
+      env: {
+        QUEUE_PREFIX: first.config.queuePrefix,
+        STATUS_REPORT_REMIND_BEFORE_MS: '0',
+        REMINDER_RECONCILE_MS: '200',
+      },
+    });
     try {
-      await arrival(() => forTask(jobcentre, id, 'status-report-update', 'overdue')[0], 15000, 'overdue notice after restart');
+      await arrival(
+        () => forTask(jobcentre, id, 'status-report-update', 'overdue')[0],
+        15000,
+        'overdue notice after restart',
+      );
       // The two go out on separate deliveries: either may arrive first.
-      await arrival(() => forTask(gp, id, 'status-report-update', 'deadline')[0], 15000, 'deadline reminder after restart');
+      await arrival(
+        () => forTask(gp, id, 'status-report-update', 'deadline')[0],
+        15000,
+        'deadline reminder after restart',
+      );
       expect(forTask(gp, id, 'status-report-update', 'deadline')).toHaveLength(1);
     } finally {
       await second.close();

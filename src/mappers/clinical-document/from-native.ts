@@ -21,17 +21,30 @@ export function mapNativeClinicalDocument(input: NativeClinicalDocument, ctx: Ma
     sections.push({ title: input.title, code: { coding: [SECTION.note] }, text: narrative(input.text) });
   }
   if (attachment) {
-    sections.push({ title: 'Bilag', code: { coding: [SECTION.attachments] }, text: narrative(`Bilag: ${attachment.resource.description ?? input.title}`), entry: [ref(attachment)] });
+    sections.push({
+      title: 'Bilag',
+      code: { coding: [SECTION.attachments] },
+      text: narrative(`Bilag: ${attachment.resource.description ?? input.title}`),
+      entry: [ref(attachment)],
+    });
   }
   const loincCode = input.loincCode ?? '11506-3';
   const composition: Composition = {
     resourceType: 'Composition',
     id: ctx.newId(),
     meta: { profile: [PROFILE.clinicalDocument] },
-    text: narrative(`${input.title}, skrevet af ${input.author.name}${input.author.organization.name ? `, ${input.author.organization.name}` : ''}`),
-    ...(input.documentId ? { identifier: { system: `${SYSTEM.documentId}/${input.author.organization.sor}`, value: input.documentId } } : {}),
+    text: narrative(
+      `${input.title}, skrevet af ${input.author.name}${input.author.organization.name ? `, ${input.author.organization.name}` : ''}`,
+    ),
+    ...(input.documentId
+      ? { identifier: { system: `${SYSTEM.documentId}/${input.author.organization.sor}`, value: input.documentId } }
+      : {}),
     status: 'final',
-    type: { coding: [{ system: SYSTEM.loinc, code: loincCode, ...(loincCode === '11506-3' ? { display: 'Progress note' } : {}) }] },
+    type: {
+      coding: [
+        { system: SYSTEM.loinc, code: loincCode, ...(loincCode === '11506-3' ? { display: 'Progress note' } : {}) },
+      ],
+    },
     subject: ref(patient),
     date: input.date ?? ctx.now.toISOString(),
     author: [ref(author.role, input.author.name)],
@@ -42,7 +55,14 @@ export function mapNativeClinicalDocument(input: NativeClinicalDocument, ctx: Ma
   return {
     kind: 'clinical-document',
     composition,
-    entries: [entry(composition), patient, author.organization, author.practitioner, author.role, ...(attachment ? [attachment] : [])],
+    entries: [
+      entry(composition),
+      patient,
+      author.organization,
+      author.practitioner,
+      author.role,
+      ...(attachment ? [attachment] : []),
+    ],
     patientCpr: input.patient.cpr,
     authorOrganizationSor: input.author.organization.sor,
     title: input.title,

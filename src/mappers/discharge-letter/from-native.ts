@@ -1,9 +1,28 @@
-import type { CarePlan, Composition, CompositionSection, Condition, DocumentReference, Encounter, Extension, MedicationStatement } from 'fhir/r4';
+import type {
+  CarePlan,
+  Composition,
+  CompositionSection,
+  Condition,
+  DocumentReference,
+  Encounter,
+  Extension,
+  MedicationStatement,
+} from 'fhir/r4';
 import type { ClinicalDocument } from '../clinical-document';
 import type { MappingContext } from '../context';
 import type { NativeAttachment, NativeDischargeLetter, NativeMedication, ResponsibleParty } from '../native-types';
 import { narrative, narrativeList } from '../narrative';
-import { PROFILE, authorEntries, distinct, entry, organizationEntry, patientEntry, ref, telecomOf, type Entry } from '../native-parts';
+import {
+  PROFILE,
+  authorEntries,
+  distinct,
+  entry,
+  organizationEntry,
+  patientEntry,
+  ref,
+  telecomOf,
+  type Entry,
+} from '../native-parts';
 import { CANONICAL_BASE, SYSTEM } from '../systems';
 import { SECTION } from './sections';
 
@@ -25,15 +44,27 @@ const RESPONSIBLE_TEXT: Record<ResponsibleParty, string> = {
   municipality: 'kommunen (municipality)',
   patient: 'patienten (patient)',
 };
-const CHANGE_TEXT = { started: 'startet (started)', changed: 'ændret (changed)', stopped: 'seponeret (stopped)', unchanged: 'uændret (unchanged)' } as const;
+const CHANGE_TEXT = {
+  started: 'startet (started)',
+  changed: 'ændret (changed)',
+  stopped: 'seponeret (stopped)',
+  unchanged: 'uændret (unchanged)',
+} as const;
 
 export function responsibleExtension(party: ResponsibleParty): Extension {
-  return { url: EXTENSION.responsibleParty, valueCoding: { system: SYSTEM.responsibleParty, code: party, display: RESPONSIBLE_TEXT[party] } };
+  return {
+    url: EXTENSION.responsibleParty,
+    valueCoding: { system: SYSTEM.responsibleParty, code: party, display: RESPONSIBLE_TEXT[party] },
+  };
 }
 
 /** SKS writes ICD-10 as "DF322"; ICD-10 itself as "F32.2". */
 export function normaliseIcd10(code: string): string {
-  const bare = code.trim().toUpperCase().replace(/^D(?=[A-Z]\d)/, '').replace('.', '');
+  const bare = code
+    .trim()
+    .toUpperCase()
+    .replace(/^D(?=[A-Z]\d)/, '')
+    .replace('.', '');
   return bare.length > 3 ? `${bare.slice(0, 3)}.${bare.slice(3)}` : bare;
 }
 
@@ -52,25 +83,47 @@ export function mapNativeDischargeLetter(input: NativeDischargeLetter, ctx: Mapp
     serviceProvider: ref(department, input.department.name),
   });
 
-  const diagnosisLines = (input.diagnoses ?? []).map((d) => `${normaliseIcd10(d.code)}${d.display ? ` ${d.display}` : ''}${d.primary ? ' (hoveddiagnose / primary)' : ''}`);
+  const diagnosisLines = (input.diagnoses ?? []).map(
+    (d) =>
+      `${normaliseIcd10(d.code)}${d.display ? ` ${d.display}` : ''}${d.primary ? ' (hoveddiagnose / primary)' : ''}`,
+  );
   const conditions = (input.diagnoses ?? []).map((d, i) => {
     const code = normaliseIcd10(d.code);
     return entry<Condition>({
       resourceType: 'Condition',
       id: ctx.newId(),
       text: narrative(diagnosisLines[i]),
-      verificationStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-ver-status', code: 'confirmed' }] },
-      category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-category', code: 'encounter-diagnosis', display: 'Encounter Diagnosis' }] }],
-      code: { coding: [{ system: SYSTEM.icd10, code, ...(d.display ? { display: d.display } : {}) }], ...(d.display ? { text: d.display } : {}) },
+      verificationStatus: {
+        coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-ver-status', code: 'confirmed' }],
+      },
+      category: [
+        {
+          coding: [
+            {
+              system: 'http://terminology.hl7.org/CodeSystem/condition-category',
+              code: 'encounter-diagnosis',
+              display: 'Encounter Diagnosis',
+            },
+          ],
+        },
+      ],
+      code: {
+        coding: [{ system: SYSTEM.icd10, code, ...(d.display ? { display: d.display } : {}) }],
+        ...(d.display ? { text: d.display } : {}),
+      },
       subject: ref(patient),
       encounter: ref(encounter),
     });
   });
   // The primary diagnosis ranks first (Encounter.diagnosis.rank), the others follow in the sender's order.
   const primary = (input.diagnoses ?? []).findIndex((d) => d.primary);
-  const ordered = primary >= 0 ? [primary, ...conditions.map((_, i) => i).filter((i) => i !== primary)] : conditions.map((_, i) => i);
+  const ordered =
+    primary >= 0 ? [primary, ...conditions.map((_, i) => i).filter((i) => i !== primary)] : conditions.map((_, i) => i);
   if (conditions.length > 0) {
-    encounter.resource.diagnosis = ordered.map((index, rank) => ({ condition: ref(conditions[index] as Entry), rank: rank + 1 }));
+    encounter.resource.diagnosis = ordered.map((index, rank) => ({
+      condition: ref(conditions[index] as Entry),
+      rank: rank + 1,
+    }));
   }
 
   const medications = (input.medications ?? []).map((m) => medicationEntry(m, patient, ctx));
@@ -93,7 +146,10 @@ export function mapNativeDischargeLetter(input: NativeDischargeLetter, ctx: Mapp
     sections.push({
       title: 'Medicin ved udskrivelse',
       code: { coding: [SECTION.medications] },
-      text: narrativeList('Medicin ved udskrivelse: ændringer og hvem der fortsætter', (input.medications ?? []).map(medicationLine)),
+      text: narrativeList(
+        'Medicin ved udskrivelse: ændringer og hvem der fortsætter',
+        (input.medications ?? []).map(medicationLine),
+      ),
       entry: medications.map((m) => ref(m)),
     });
   }
@@ -101,19 +157,33 @@ export function mapNativeDischargeLetter(input: NativeDischargeLetter, ctx: Mapp
     sections.push({
       title: 'Opfølgningsplan',
       code: { coding: [SECTION.followUp] },
-      text: narrativeList(input.followUp.summary ?? 'Opfølgning', input.followUp.activities.map((a) => `${a.description} — ansvarlig: ${RESPONSIBLE_TEXT[a.owner]}${a.due ? `, senest ${a.due}` : ''}`)),
+      text: narrativeList(
+        input.followUp.summary ?? 'Opfølgning',
+        input.followUp.activities.map(
+          (a) => `${a.description} — ansvarlig: ${RESPONSIBLE_TEXT[a.owner]}${a.due ? `, senest ${a.due}` : ''}`,
+        ),
+      ),
       entry: [ref(carePlan)],
     });
   }
   if (input.patientInformation) {
-    sections.push({ title: 'Information givet til patienten', code: { coding: [SECTION.patientInformation] }, text: narrative(input.patientInformation) });
+    sections.push({
+      title: 'Information givet til patienten',
+      code: { coding: [SECTION.patientInformation] },
+      text: narrative(input.patientInformation),
+    });
   }
   if (input.contact) {
     const c = input.contact;
     sections.push({
       title: 'Kontakt ved spørgsmål',
       code: { coding: [SECTION.contact] },
-      text: narrative(c.name, c.phone && `Telefon: ${c.phone}`, c.email && `E-mail: ${c.email}`, c.availability && `Træffes: ${c.availability}`),
+      text: narrative(
+        c.name,
+        c.phone && `Telefon: ${c.phone}`,
+        c.email && `E-mail: ${c.email}`,
+        c.availability && `Træffes: ${c.availability}`,
+      ),
       author: [ref(department, input.department.name)],
     });
   }
@@ -124,7 +194,10 @@ export function mapNativeDischargeLetter(input: NativeDischargeLetter, ctx: Mapp
     sections.push({
       title: 'Bilag',
       code: { coding: [SECTION.attachments] },
-      text: narrativeList('Bilag', attachments.map((a) => a.resource.description ?? 'Bilag')),
+      text: narrativeList(
+        'Bilag',
+        attachments.map((a) => a.resource.description ?? 'Bilag'),
+      ),
       entry: attachments.map((a) => ref(a)),
     });
   }
@@ -135,9 +208,23 @@ export function mapNativeDischargeLetter(input: NativeDischargeLetter, ctx: Mapp
     resourceType: 'Composition',
     id: ctx.newId(),
     meta: { profile: [PROFILE.dischargeLetter] },
-    text: narrative(`${title} for ${patientName(input)} fra ${input.department.name}`, `Indlagt ${input.admission.start} – ${input.admission.end}. Skrevet af ${input.author.name}.`),
-    ...(input.documentId ? { identifier: { system: `${SYSTEM.documentId}/${input.department.sor}`, value: input.documentId } } : {}),
-    ...(input.replaces ? { relatesTo: [{ code: 'replaces' as const, targetIdentifier: { system: `${SYSTEM.documentId}/${input.department.sor}`, value: input.replaces } }] } : {}),
+    text: narrative(
+      `${title} for ${patientName(input)} fra ${input.department.name}`,
+      `Indlagt ${input.admission.start} – ${input.admission.end}. Skrevet af ${input.author.name}.`,
+    ),
+    ...(input.documentId
+      ? { identifier: { system: `${SYSTEM.documentId}/${input.department.sor}`, value: input.documentId } }
+      : {}),
+    ...(input.replaces
+      ? {
+          relatesTo: [
+            {
+              code: 'replaces' as const,
+              targetIdentifier: { system: `${SYSTEM.documentId}/${input.department.sor}`, value: input.replaces },
+            },
+          ],
+        }
+      : {}),
     status: 'final',
     type: { coding: [{ system: SYSTEM.loinc, code: loincCode, display: 'Discharge summary' }] },
     subject: ref(patient),
@@ -174,7 +261,12 @@ export function mapNativeDischargeLetter(input: NativeDischargeLetter, ctx: Mapp
 }
 
 function medicationEntry(m: NativeMedication, patient: Entry, ctx: MappingContext): Entry<MedicationStatement> {
-  const extension: Extension[] = [{ url: EXTENSION.medicationChange, valueCoding: { system: SYSTEM.medicationChange, code: m.change, display: CHANGE_TEXT[m.change] } }];
+  const extension: Extension[] = [
+    {
+      url: EXTENSION.medicationChange,
+      valueCoding: { system: SYSTEM.medicationChange, code: m.change, display: CHANGE_TEXT[m.change] },
+    },
+  ];
   if (m.continuedBy) {
     extension.push(responsibleExtension(m.continuedBy));
   }
@@ -205,11 +297,21 @@ function medicationLine(m: NativeMedication): string {
     .join(' — ');
 }
 
-function carePlanEntry(followUp: NonNullable<NativeDischargeLetter['followUp']>, patient: Entry, encounter: Entry, ctx: MappingContext): Entry<CarePlan> {
+function carePlanEntry(
+  followUp: NonNullable<NativeDischargeLetter['followUp']>,
+  patient: Entry,
+  encounter: Entry,
+  ctx: MappingContext,
+): Entry<CarePlan> {
   return entry<CarePlan>({
     resourceType: 'CarePlan',
     id: ctx.newId(),
-    text: narrativeList(followUp.summary ?? 'Opfølgningsplan', followUp.activities.map((a) => `${a.description} (${RESPONSIBLE_TEXT[a.owner]}${a.due ? `, senest ${a.due}` : ''})`)),
+    text: narrativeList(
+      followUp.summary ?? 'Opfølgningsplan',
+      followUp.activities.map(
+        (a) => `${a.description} (${RESPONSIBLE_TEXT[a.owner]}${a.due ? `, senest ${a.due}` : ''})`,
+      ),
+    ),
     status: 'active',
     intent: 'plan',
     title: 'Opfølgningsplan efter udskrivelse',

@@ -2,9 +2,12 @@ import type { Encounter } from 'fhir/r4';
 import { errors } from '../../errors';
 import type { Hl7Message } from '../../hl7v2/parse';
 import type { MappingContext } from '../context';
+import { kindOfHl7 } from '../../messages/message-kinds';
 import { narrative } from '../narrative';
 import { entry, organizationEntry, patientEntry, ref, type Entry } from '../native-parts';
-import { facilitySor, findCpr, hl7Date } from './to-discharge-letter';
+import { checkDateTimeFields, dateTimeField, endsBeforeStart } from './datetime';
+import { departmentSor } from './department';
+import { findCpr, type Hl7SenderDefaults } from './to-discharge-letter';
 
 /**
  * ADT^A01 (admit) and ADT^A03 (discharge) → a notification to the patient's own GP, shaped like MedCom's
@@ -29,41 +32,78 @@ const CLASS: Record<string, { code: string; display: string }> = {
 };
 
 export function hl7NotificationKind(msg: Hl7Message): NotificationKind | undefined {
-  if (msg.messageType.code !== 'ADT') {
-    return undefined;
-  }
-  return msg.messageType.trigger === 'A01' ? 'admission-notification' : msg.messageType.trigger === 'A03' ? 'discharge-notification' : undefined;
+  const kind = kindOfHl7(msg.messageType.code, msg.messageType.trigger);
+  return kind === 'admission-notification' || kind === 'discharge-notification' ? kind : undefined;
 }
 
-export function mapHl7ToEncounterNotification(msg: Hl7Message, ctx: MappingContext): EncounterNotification {
+export function mapHl7ToEncounterNotification(
+  msg: Hl7Message,
+  ctx: MappingContext,
+  sender: Hl7SenderDefaults = {},
+): EncounterNotification {
   const kind = hl7NotificationKind(msg);
   if (!kind) {
-    throw errors.invalid({ diagnostics: `MSH-9: ${msg.messageType.code}^${msg.messageType.trigger} is not an admission (ADT^A01) or discharge (ADT^A03)`, expression: 'MSH-9', reason: 'unsupported-message-type' });
+    throw errors.invalid({
+      diagnostics: `MSH-9: ${msg.messageType.code}^${msg.messageType.trigger} is not an admission (ADT^A01) or discharge (ADT^A03)`,
+      expression: 'MSH-9',
+      reason: 'unsupported-message-type',
+    });
   }
   const pid = msg.segment('PID');
   const pv1 = msg.segment('PV1');
-  const evn = msg.segment('EVN');
   const cpr = findCpr(msg, pid);
-  const sor = facilitySor(msg, msg.segment('MSH'));
-  if (!sor) {
-    throw errors.invalid({ diagnostics: "MSH-4: the sending facility must carry the department's SOR code (HD-1 or HD-2, digits)", expression: 'MSH-4', reason: 'missing-field' });
-  }
-  const start = hl7Date(msg.get(pv1, 44)) ?? (kind === 'admission-notification' ? hl7Date(msg.get(evn, 2)) : undefined);
+  const { sor } = departmentSor(msg, sender.departmentSor);
+  // Every date/time read is checked (MSH-7, EVN-2, PV1-44, PV1-45) and kept at the precision sent.
+  checkDateTimeFields(msg, [
+    ['MSH', 7],
+    ['EVN', 2],
+    ['PV1', 44],
+    ['PV1', 45],
+  ]);
+  const start =
+    dateTimeField(msg, 'PV1', 44, 'day') ??
+    (kind === 'admission-notification' ? dateTimeField(msg, 'EVN', 2, 'day') : undefined);
   if (!start) {
-    throw errors.invalid({ diagnostics: 'PV1-44: the admission date/time is needed', expression: 'PV1-44', reason: 'missing-field' });
+    throw errors.invalid({
+      diagnostics: 'PV1-44: the admission date/time is needed',
+      expression: 'PV1-44',
+      reason: 'missing-field',
+    });
   }
-  const end = kind === 'discharge-notification' ? (hl7Date(msg.get(pv1, 45)) ?? hl7Date(msg.get(evn, 2))) : undefined;
+  const end =
+    kind === 'discharge-notification'
+      ? (dateTimeField(msg, 'PV1', 45, 'day') ?? dateTimeField(msg, 'EVN', 2, 'day'))
+      : undefined;
   if (kind === 'discharge-notification' && !end) {
-    throw errors.invalid({ diagnostics: 'PV1-45: the discharge date/time is needed for ADT^A03', expression: 'PV1-45', reason: 'missing-field' });
+    throw errors.invalid({
+      diagnostics: 'PV1-45: the discharge date/time is needed for ADT^A03',
+      expression: 'PV1-45',
+      reason: 'missing-field',
+    });
+  }
+  if (end && endsBeforeStart(start, end)) {
+    throw errors.invalid({
+      diagnostics: `PV1-45: the discharge (${end}) lies before the admission in PV1-44 (${start})`,
+      expression: 'PV1-45',
+      reason: 'hl7-date',
+    });
   }
   const ward = msg.get(pv1, 3, 1);
-  const departmentName = msg.get(pv1, 3, 4) || msg.get(msg.segment('MSH'), 4, 1) || `SOR ${sor}`;
+  const mshFacility = msg.get(msg.segment('MSH'), 4, 1);
+  const departmentName = msg.get(pv1, 3, 4) || (/^\d+$/.test(mshFacility) ? '' : mshFacility) || `SOR ${sor}`;
   const family = msg.get(pid, 5, 1);
   const given = msg.get(pid, 5, 2);
-  const patient = patientEntry({ cpr, ...(family || given ? { name: { ...(family ? { family } : {}), ...(given ? { given: [given] } : {}) } } : {}) }, ctx);
+  const patient = patientEntry(
+    {
+      cpr,
+      ...(family || given ? { name: { ...(family ? { family } : {}), ...(given ? { given: [given] } : {}) } } : {}),
+    },
+    ctx,
+  );
   const department = organizationEntry({ sor, name: departmentName }, ctx);
   const encounterClass = CLASS[msg.get(pv1, 2)] ?? { code: 'IMP', display: 'inpatient encounter' };
-  const what = kind === 'admission-notification' ? `Indlagt (admitted) ${start}` : `Udskrevet (discharged) ${end ?? ''}`;
+  const what =
+    kind === 'admission-notification' ? `Indlagt (admitted) ${start}` : `Udskrevet (discharged) ${end ?? ''}`;
   const focus = entry<Encounter>({
     resourceType: 'Encounter',
     id: ctx.newId(),

@@ -15,6 +15,8 @@ export interface Acknowledgement {
   respondsTo: string;
   code: AckCode;
   diagnostics?: string;
+  /** A MedCom acknowledgement's error code (MSG_*, OperationOutcome.issue.details.coding), kept for tracking. */
+  errorCode?: string;
 }
 
 export function parseAcknowledgement(body: unknown): Acknowledgement | undefined {
@@ -29,14 +31,28 @@ export function parseAcknowledgement(body: unknown): Acknowledgement | undefined
   }
   const detailsRef = response.details?.reference;
   const outcome = bundle.entry?.find(
-    (e) => e.resource?.resourceType === 'OperationOutcome' && (!detailsRef || e.fullUrl === detailsRef || `OperationOutcome/${e.resource.id ?? ''}` === detailsRef),
+    (e) =>
+      e.resource?.resourceType === 'OperationOutcome' &&
+      (!detailsRef || e.fullUrl === detailsRef || `OperationOutcome/${e.resource.id ?? ''}` === detailsRef),
   )?.resource as OperationOutcome | undefined;
-  const diagnostics = outcome?.issue.map((i) => i.diagnostics ?? i.details?.text ?? i.code).join('; ');
-  return { respondsTo: response.identifier, code: response.code, ...(diagnostics ? { diagnostics: diagnostics.slice(0, 500) } : {}) };
+  const issues = Array.isArray(outcome?.issue) ? outcome.issue : [];
+  const diagnostics = issues.map((i) => i.diagnostics ?? i.details?.text ?? i.code).join('; ');
+  const errorCode = issues.flatMap((i) => i.details?.coding ?? []).find((c) => c.code)?.code;
+  return {
+    respondsTo: response.identifier,
+    code: response.code,
+    ...(diagnostics ? { diagnostics: diagnostics.slice(0, 500) } : {}),
+    ...(errorCode ? { errorCode: errorCode.slice(0, 100) } : {}),
+  };
 }
 
 /** What a receiver answers to a message: used by the demo GP system and by tests. */
-export function buildAcknowledgement(message: Bundle, code: AckCode, ctx: MappingContext, diagnostics?: string): Bundle {
+export function buildAcknowledgement(
+  message: Bundle,
+  code: AckCode,
+  ctx: MappingContext,
+  diagnostics?: string,
+): Bundle {
   const acked = message.entry?.[0]?.resource as MessageHeader | undefined;
   const outcome =
     code === 'ok'
@@ -45,7 +61,13 @@ export function buildAcknowledgement(message: Bundle, code: AckCode, ctx: Mappin
           resourceType: 'OperationOutcome',
           id: ctx.newId(),
           text: narrative(diagnostics ?? code),
-          issue: [{ severity: 'error', code: code === 'fatal-error' ? 'invalid' : 'transient', diagnostics: diagnostics ?? code }],
+          issue: [
+            {
+              severity: 'error',
+              code: code === 'fatal-error' ? 'invalid' : 'transient',
+              diagnostics: diagnostics ?? code,
+            },
+          ],
         });
   const header = entry<MessageHeader>({
     resourceType: 'MessageHeader',
@@ -54,7 +76,11 @@ export function buildAcknowledgement(message: Bundle, code: AckCode, ctx: Mappin
     eventCoding: { system: SYSTEM.messageEvents, code: 'acknowledgement', display: 'Acknowledgement' },
     destination: [{ endpoint: acked?.source?.endpoint ?? 'unknown' }],
     source: { endpoint: ctx.gatewayEndpoint },
-    response: { identifier: acked?.id ?? 'unknown', code, ...(outcome ? { details: { reference: outcome.fullUrl } } : {}) },
+    response: {
+      identifier: acked?.id ?? 'unknown',
+      code,
+      ...(outcome ? { details: { reference: outcome.fullUrl } } : {}),
+    },
   });
   const provenance = entry({
     resourceType: 'Provenance' as const,

@@ -4,39 +4,13 @@ import type { MappingContext } from '../context';
 import { narrative } from '../narrative';
 import { PROFILE, entry, type Entry } from '../native-parts';
 import { SYSTEM } from '../systems';
-
-/**
- * Wraps a document in a message Bundle shaped like MedCom's FHIR messages, so it can become one when MedCom
- * profiles exist for it: MessageHeader first (stable id across retries, event code, primary destination,
- * sender, source.endpoint for acknowledgements, focus on the Composition), the document's resources, the
- * sender and receiver organisations, and a Provenance of the new message.
- */
-export type MessageEvent =
-  | 'discharge-letter'
-  | 'clinical-document'
-  | 'admission-notification'
-  | 'discharge-notification'
-  | 'status-report-request'
-  | 'status-report-response'
-  | 'status-report-update'
-  | 'sick-leave-certificate';
+import { eventDisplay, type MessageEvent } from '../../messages/message-kinds';
 
 export const MEDCOM = {
   destinationUse: 'http://medcomfhir.dk/ig/messaging/StructureDefinition/medcom-messaging-destinationUseExtension',
   destinationUseSystem: 'http://medcomfhir.dk/ig/terminology/CodeSystem/medcom-messaging-destinationUse',
   activityCodes: 'http://medcomfhir.dk/ig/terminology/CodeSystem/medcom-messaging-activityCodes',
 } as const;
-
-const EVENT_DISPLAY: Record<MessageEvent, string> = {
-  'discharge-letter': 'Discharge letter',
-  'clinical-document': 'Clinical document for the own GP',
-  'admission-notification': 'Admission notification',
-  'discharge-notification': 'Discharge notification',
-  'status-report-request': 'Status-report request',
-  'status-report-response': 'Status report',
-  'status-report-update': 'Status-report request update',
-  'sick-leave-certificate': 'Sick-leave certificate',
-};
 
 export interface MessageParty {
   /** The identifier value: a SOR code unless `system` says otherwise (municipality code, CVR). */
@@ -60,6 +34,12 @@ export interface BuildMessageArgs {
   ctx: MappingContext;
 }
 
+/**
+ * Wraps a document in a message Bundle shaped like MedCom's FHIR messages, so it can become one when MedCom
+ * profiles exist for it: MessageHeader first (stable id across retries, event code, primary destination,
+ * sender, source.endpoint for acknowledgements, focus on the Composition), the document's resources, the
+ * sender and receiver organisations, and a Provenance of the new message.
+ */
 export function buildMessageBundle(args: BuildMessageArgs): Bundle {
   const { document, ctx } = args;
   const focus = document.focus ?? compositionEntry(document as ClinicalDocument);
@@ -69,11 +49,15 @@ export function buildMessageBundle(args: BuildMessageArgs): Bundle {
     resourceType: 'MessageHeader',
     id: args.messageHeaderId,
     meta: { profile: [PROFILE.messageHeader] },
-    text: narrative(`${EVENT_DISPLAY[args.event]} fra ${args.sender.name ?? `${partyLabel(args.sender)} ${args.sender.sor}`} til ${args.receiver.name ?? `${partyLabel(args.receiver)} ${args.receiver.sor}`}`),
-    eventCoding: { system: SYSTEM.messageEvents, code: args.event, display: EVENT_DISPLAY[args.event] },
+    text: narrative(
+      `${eventDisplay(args.event)} fra ${args.sender.name ?? `${partyLabel(args.sender)} ${args.sender.sor}`} til ${args.receiver.name ?? `${partyLabel(args.receiver)} ${args.receiver.sor}`}`,
+    ),
+    eventCoding: { system: SYSTEM.messageEvents, code: args.event, display: eventDisplay(args.event) },
     destination: [
       {
-        extension: [{ url: MEDCOM.destinationUse, valueCoding: { system: MEDCOM.destinationUseSystem, code: 'primary' } }],
+        extension: [
+          { url: MEDCOM.destinationUse, valueCoding: { system: MEDCOM.destinationUseSystem, code: 'primary' } },
+        ],
         endpoint: args.receiver.endpointAddress,
         receiver: { reference: receiver.fullUrl, ...(args.receiver.name ? { display: args.receiver.name } : {}) },
       },
@@ -95,7 +79,13 @@ export function buildMessageBundle(args: BuildMessageArgs): Bundle {
     recorded: ctx.now.toISOString(),
     activity: { coding: [{ system: MEDCOM.activityCodes, code: args.replyTo ? 'reply-message' : 'new-message' }] },
     agent: [{ who: { reference: sender.fullUrl } }],
-    ...(args.replyTo ? { entity: [{ role: 'revision' as const, what: { identifier: { system: SYSTEM.messageId, value: args.replyTo } } }] } : {}),
+    ...(args.replyTo
+      ? {
+          entity: [
+            { role: 'revision' as const, what: { identifier: { system: SYSTEM.messageId, value: args.replyTo } } },
+          ],
+        }
+      : {}),
   });
   const extra = [sender, receiver].filter((o) => !document.entries.includes(o));
   return {
@@ -114,7 +104,9 @@ function organization(party: MessageParty, ctx: MappingContext): Entry<Organizat
     id: ctx.newId(),
     text: narrative(party.name ?? 'Organisation', `${partyLabel(party)} ${party.sor}`),
     identifier: [{ system: party.system ?? SYSTEM.sor, value: party.sor }],
-    ...(party.system === SYSTEM.municipality ? { type: [{ coding: [{ system: SYSTEM.sector, code: 'municipality' }] }] } : {}),
+    ...(party.system === SYSTEM.municipality
+      ? { type: [{ coding: [{ system: SYSTEM.sector, code: 'municipality' }] }] }
+      : {}),
     ...(party.system === SYSTEM.cvr ? { type: [{ coding: [{ system: SYSTEM.sector, code: 'employer' }] }] } : {}),
     ...(party.name ? { name: party.name } : {}),
   });
@@ -126,7 +118,11 @@ function partyLabel(party: MessageParty): string {
 
 function findOrganization(entries: Entry[], party: MessageParty): Entry | undefined {
   const system = party.system ?? SYSTEM.sor;
-  return entries.find((e) => e.resource.resourceType === 'Organization' && (e.resource as Organization).identifier?.some((i) => i.system === system && i.value === party.sor));
+  return entries.find(
+    (e) =>
+      e.resource.resourceType === 'Organization' &&
+      (e.resource as Organization).identifier?.some((i) => i.system === system && i.value === party.sor),
+  );
 }
 
 function dedupe(entries: Array<Entry>): Array<Entry> {

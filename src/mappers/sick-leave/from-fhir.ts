@@ -1,4 +1,14 @@
-import type { Bundle, Composition, Condition, Observation, OperationOutcomeIssue, Organization, Patient, Practitioner, Resource } from 'fhir/r4';
+import type {
+  Bundle,
+  Composition,
+  Condition,
+  Observation,
+  OperationOutcomeIssue,
+  Organization,
+  Patient,
+  Practitioner,
+  Resource,
+} from 'fhir/r4';
 import type { IssueInput } from '../../errors';
 import { SYSTEM } from '../systems';
 import { SICK_LEAVE } from './certificate-document';
@@ -11,56 +21,110 @@ import { CERTIFICATE_KINDS, type CertificateKind, type NativeSickLeaveCertificat
  */
 export const COPY_TO_EMPLOYER = 'http://sektorbro.dk/fhir/StructureDefinition/copy-to-employer';
 
-export function certificateFromDocument(bundle: Bundle): { certificate?: NativeSickLeaveCertificate; issues: IssueInput[] } {
+export function certificateFromDocument(bundle: Bundle): {
+  certificate?: NativeSickLeaveCertificate;
+  issues: IssueInput[];
+} {
   const issues: IssueInput[] = [];
   const resources = (bundle.entry ?? []).map((e) => e.resource).filter((r): r is Resource => r !== undefined);
-  const byUrl = new Map((bundle.entry ?? []).filter((e) => e.fullUrl && e.resource).map((e) => [e.fullUrl ?? '', e.resource as Resource]));
+  const byUrl = new Map(
+    (bundle.entry ?? []).filter((e) => e.fullUrl && e.resource).map((e) => [e.fullUrl ?? '', e.resource as Resource]),
+  );
   const composition = resources[0]?.resourceType === 'Composition' ? (resources[0] as Composition) : undefined;
   if (bundle.type !== 'document' || !composition) {
-    return { issues: [{ diagnostics: 'Bundle: a certificate in FHIR is a document Bundle whose first entry is the Composition', expression: 'Bundle.entry[0].resource' }] };
+    return {
+      issues: [
+        {
+          diagnostics: 'Bundle: a certificate in FHIR is a document Bundle whose first entry is the Composition',
+          expression: 'Bundle.entry[0].resource',
+        },
+      ],
+    };
   }
   if (!composition.type.coding?.some((c) => c.system === SYSTEM.certificateTypes && c.code === 'sick-leave')) {
-    issues.push({ diagnostics: `Composition.type: ${SYSTEM.certificateTypes}#sick-leave`, expression: 'Composition.type' });
+    issues.push({
+      diagnostics: `Composition.type: ${SYSTEM.certificateTypes}#sick-leave`,
+      expression: 'Composition.type',
+    });
   }
-  const patient = (composition.subject?.reference ? byUrl.get(composition.subject.reference) : resources.find((r) => r.resourceType === 'Patient')) as Patient | undefined;
+  const patient = (
+    composition.subject?.reference
+      ? byUrl.get(composition.subject.reference)
+      : resources.find((r) => r.resourceType === 'Patient')
+  ) as Patient | undefined;
   const cpr = patient?.identifier?.find((i) => i.system === SYSTEM.cpr)?.value;
   if (!cpr) {
-    issues.push({ diagnostics: `Patient.identifier: the patient's CPR number (${SYSTEM.cpr})`, expression: 'Patient.identifier' });
+    issues.push({
+      diagnostics: `Patient.identifier: the patient's CPR number (${SYSTEM.cpr})`,
+      expression: 'Patient.identifier',
+    });
   }
   const observations = resources.filter((r): r is Observation => r.resourceType === 'Observation');
-  const obs = (c: string) => observations.find((o) => o.code.coding?.some((x) => x.system === SICK_LEAVE && x.code === c));
+  const obs = (c: string) =>
+    observations.find((o) => o.code.coding?.some((x) => x.system === SICK_LEAVE && x.code === c));
   const incapacity = obs('work-incapacity');
   if (!incapacity?.effectivePeriod?.start || !incapacity.effectivePeriod.end) {
-    issues.push({ diagnostics: 'Observation work-incapacity: effectivePeriod.start and .end (the expected end) are required', expression: 'Observation.effectivePeriod' });
+    issues.push({
+      diagnostics: 'Observation work-incapacity: effectivePeriod.start and .end (the expected end) are required',
+      expression: 'Observation.effectivePeriod',
+    });
   }
-  const component = (c: string) => incapacity?.component?.find((x) => x.code.coding?.some((y) => y.code === c))?.valueQuantity?.value;
+  const component = (c: string) =>
+    incapacity?.component?.find((x) => x.code.coding?.some((y) => y.code === c))?.valueQuantity?.value;
   const kind = composition.category?.flatMap((c) => c.coding ?? []).find((c) => c.system === SICK_LEAVE)?.code;
   if (!kind || !(CERTIFICATE_KINDS as readonly string[]).includes(kind)) {
-    issues.push({ diagnostics: `Composition.category: ${SICK_LEAVE}#first | continuation | final`, expression: 'Composition.category' });
+    issues.push({
+      diagnostics: `Composition.category: ${SICK_LEAVE}#first | continuation | final`,
+      expression: 'Composition.category',
+    });
   }
   const limitations = obs('functional-limitations')?.valueString;
   const canDo = obs('can-do')?.valueString;
   if (!limitations || !canDo) {
-    issues.push({ diagnostics: 'Observation functional-limitations and can-do (valueString) are required: what the person cannot and can do', expression: 'Observation.valueString' });
+    issues.push({
+      diagnostics:
+        'Observation functional-limitations and can-do (valueString) are required: what the person cannot and can do',
+      expression: 'Observation.valueString',
+    });
   }
   const condition = resources.find((r): r is Condition => r.resourceType === 'Condition');
   const icd = condition?.code?.coding?.find((c) => c.system === SYSTEM.icd10);
   const practitioner = resources.find((r): r is Practitioner => r.resourceType === 'Practitioner');
   // A certificate says who issued it: without a name the sender hears which element of its document to
   // fill in, rather than getting a certificate signed by nobody (or a 400 about a field it never sent).
-  const issuer = practitioner?.name?.map((n) => n.text?.trim() || [...(n.given ?? []), n.family].filter(Boolean).join(' ').trim()).find((n) => n !== '');
+  const issuer = practitioner?.name
+    ?.map((n) => n.text?.trim() || [...(n.given ?? []), n.family].filter(Boolean).join(' ').trim())
+    .find((n) => n !== '');
   if (!issuer) {
-    issues.push({ diagnostics: "Practitioner.name: the issuing physician's name (name.text, or given and family) is required", expression: 'Practitioner.name' });
+    issues.push({
+      diagnostics: "Practitioner.name: the issuing physician's name (name.text, or given and family) is required",
+      expression: 'Practitioner.name',
+    });
   }
-  const organization = resources.find((r): r is Organization => r.resourceType === 'Organization' && ((r as Organization).identifier ?? []).some((i) => i.system === SYSTEM.sor));
+  const organization = resources.find(
+    (r): r is Organization =>
+      r.resourceType === 'Organization' && ((r as Organization).identifier ?? []).some((i) => i.system === SYSTEM.sor),
+  );
   const sor = organization?.identifier?.find((i) => i.system === SYSTEM.sor)?.value;
   if (!sor) {
-    issues.push({ diagnostics: 'Organization.identifier: the issuing practice by SOR', expression: 'Organization.identifier' });
+    issues.push({
+      diagnostics: 'Organization.identifier: the issuing practice by SOR',
+      expression: 'Organization.identifier',
+    });
   }
   const noteSection = composition.section?.find((s) => s.code?.coding?.some((c) => c.code === 'clinical-note'));
   const relates = (code: string) => composition.relatesTo?.find((r) => r.code === code)?.targetIdentifier?.value;
   const employer = composition.extension?.find((e) => e.url === COPY_TO_EMPLOYER)?.valueIdentifier;
-  if (issues.length > 0 || !incapacity?.effectivePeriod?.start || !incapacity.effectivePeriod.end || !cpr || !sor || !limitations || !canDo || !issuer) {
+  if (
+    issues.length > 0 ||
+    !incapacity?.effectivePeriod?.start ||
+    !incapacity.effectivePeriod.end ||
+    !cpr ||
+    !sor ||
+    !limitations ||
+    !canDo ||
+    !issuer
+  ) {
     return { issues };
   }
   const percent = component('incapacity-percent');
@@ -76,7 +140,10 @@ export function certificateFromDocument(bundle: Bundle): { certificate?: NativeS
       kind: kind as CertificateKind,
       ...(continues ? { continues } : {}),
       ...(replaces ? { replaces } : {}),
-      period: { from: incapacity.effectivePeriod.start.slice(0, 10), expectedTo: incapacity.effectivePeriod.end.slice(0, 10) },
+      period: {
+        from: incapacity.effectivePeriod.start.slice(0, 10),
+        expectedTo: incapacity.effectivePeriod.end.slice(0, 10),
+      },
       incapacity: {
         degree: incapacity.valueCodeableConcept?.coding?.some((c) => c.code === 'partial') ? 'partial' : 'full',
         ...(percent !== undefined ? { percent } : {}),
@@ -86,7 +153,14 @@ export function certificateFromDocument(bundle: Bundle): { certificate?: NativeS
       canDo,
       ...(gradual ? { gradualReturn: gradual } : {}),
       ...(icd?.code ? { diagnosis: { code: icd.code, ...(icd.display ? { display: icd.display } : {}) } } : {}),
-      ...(noteSection?.text?.div ? { clinicalNote: noteSection.text.div.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim() } : {}),
+      ...(noteSection?.text?.div
+        ? {
+            clinicalNote: noteSection.text.div
+              .replace(/<[^>]+>/g, ' ')
+              .replace(/\s+/g, ' ')
+              .trim(),
+          }
+        : {}),
       issuedBy: { name: issuer, organization: { sor, ...(organization?.name ? { name: organization.name } : {}) } },
       ...(employer?.system === SYSTEM.cvr && employer.value ? { employer: { cvr: employer.value } } : {}),
     },
@@ -123,7 +197,10 @@ const FHIR_PATHS: ReadonlyArray<readonly [string, string]> = [
 
 /** The FHIR path a native field (`period.from`, `diagnosis.code`) is read from; unknown fields stay as they are. */
 export function fhirPathOf(nativeField: string): string {
-  const hit = FHIR_PATHS.find(([native]) => nativeField === native || nativeField.startsWith(`${native}.`) || nativeField.startsWith(`${native}[`));
+  const hit = FHIR_PATHS.find(
+    ([native]) =>
+      nativeField === native || nativeField.startsWith(`${native}.`) || nativeField.startsWith(`${native}[`),
+  );
   return hit ? hit[1] : nativeField;
 }
 
@@ -131,5 +208,7 @@ export function fhirPathOf(nativeField: string): string {
 export function asFhirIssue(i: OperationOutcomeIssue): OperationOutcomeIssue {
   const native = i.expression?.[0];
   const path = native === undefined ? undefined : fhirPathOf(native);
-  return path === undefined || path === native ? i : { ...i, expression: [path], diagnostics: `${path}: ${i.diagnostics ?? i.code}` };
+  return path === undefined || path === native
+    ? i
+    : { ...i, expression: [path], diagnostics: `${path}: ${i.diagnostics ?? i.code}` };
 }

@@ -35,4 +35,5 @@ export interface NativeSickLeaveCertificate {
   employer?: { cvr: string; name?: string };
 }
 
-export type CertificateStatus = 'current' | 'replaced' | 'entered-in-error';
+export const CERTIFICATE_STATUSES = ['current', 'replaced', 'entered-in-error'] as const;
+export type CertificateStatus = (typeof CERTIFICATE_STATUSES)[number];

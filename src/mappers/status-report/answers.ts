@@ -19,7 +19,11 @@ import type { AnswerValue, NativeStatusReportAnswer } from './types';
  * enabled required item answered, every answer of the item's type (and a listed option for choices), no
  * answers to questions that were not asked. Then the view the requester may see under the consent.
  */
-const REDACTED: Coding = { system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationValue', code: 'REDACTED', display: 'redacted' };
+const REDACTED: Coding = {
+  system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationValue',
+  code: 'REDACTED',
+  display: 'redacted',
+};
 
 export interface ResponseRefs {
   taskId: string;
@@ -27,19 +31,32 @@ export interface ResponseRefs {
   author: { system: string; value: string; name?: string | undefined };
 }
 
-export function nativeToQuestionnaireResponse(input: NativeStatusReportAnswer, questionnaire: Questionnaire, refs: ResponseRefs, ctx: MappingContext): { response: QuestionnaireResponse; issues: IssueInput[] } {
+export function nativeToQuestionnaireResponse(
+  input: NativeStatusReportAnswer,
+  questionnaire: Questionnaire,
+  refs: ResponseRefs,
+  ctx: MappingContext,
+): { response: QuestionnaireResponse; issues: IssueInput[] } {
   const issues: IssueInput[] = [];
   const byLinkId = new Map(flatten(questionnaire.item).map((i) => [i.linkId, i]));
   const items: QuestionnaireResponseItem[] = [];
   for (const [linkId, value] of Object.entries(input.answers)) {
     const item = byLinkId.get(linkId);
     if (!item || item.type === 'display' || item.type === 'group') {
-      issues.push({ diagnostics: `answers.${linkId}: the questionnaire has no question "${linkId}"`, expression: `answers.${linkId}`, reason: 'unknown-question' });
+      issues.push({
+        diagnostics: `answers.${linkId}: the questionnaire has no question "${linkId}"`,
+        expression: `answers.${linkId}`,
+        reason: 'unknown-question',
+      });
       continue;
     }
     const answer = nativeAnswer(item, value);
     if (typeof answer === 'string') {
-      issues.push({ diagnostics: `answers.${linkId}: ${answer}`, expression: `answers.${linkId}`, reason: 'wrong-answer-type' });
+      issues.push({
+        diagnostics: `answers.${linkId}: ${answer}`,
+        expression: `answers.${linkId}`,
+        reason: 'wrong-answer-type',
+      });
       continue;
     }
     items.push({ linkId, ...(item.text ? { text: item.text } : {}), answer: [answer] });
@@ -56,7 +73,10 @@ export function nativeToQuestionnaireResponse(input: NativeStatusReportAnswer, q
     status: 'completed',
     subject: { identifier: { system: SYSTEM.cpr, value: refs.patientCpr } },
     authored: ctx.now.toISOString(),
-    author: { identifier: { system: refs.author.system, value: refs.author.value }, ...(refs.author.name ? { display: refs.author.name } : {}) },
+    author: {
+      identifier: { system: refs.author.system, value: refs.author.value },
+      ...(refs.author.name ? { display: refs.author.name } : {}),
+    },
     item: items,
   };
   return { response, issues };
@@ -91,35 +111,195 @@ function isDate(value: string): boolean {
   return /^\d{4}-\d{2}-\d{2}$/.test(value) && !Number.isNaN(Date.parse(value));
 }
 
-const ANSWER_VALUES = ['valueBoolean', 'valueDecimal', 'valueInteger', 'valueDate', 'valueDateTime', 'valueTime', 'valueString', 'valueCoding', 'valueQuantity'] as const;
+/** The one answer element each question type takes (FHIR R4 Questionnaire.item.type → QuestionnaireResponse answer). */
+const VALUE_KEY: Partial<Record<string, keyof QuestionnaireResponseItemAnswer>> = {
+  boolean: 'valueBoolean',
+  decimal: 'valueDecimal',
+  integer: 'valueInteger',
+  date: 'valueDate',
+  dateTime: 'valueDateTime',
+  string: 'valueString',
+  text: 'valueString',
+};
 
 /**
- * A physician's QuestionnaireResponse rebuilt from what the gateway checks and minimises: linkIds, the
- * Questionnaire's own question texts and answer values. Narrative, extensions, contained resources and
- * anything else the sending system put in would otherwise travel to the jobcentre unexamined, past the consent.
+ * Elements of the sender's QuestionnaireResponse the gateway reads or knowingly leaves behind: none of them
+ * is carried (the answer is built anew), so they cannot smuggle anything. Everything else (extension,
+ * modifierExtension, contained, implicitRules, primitive extensions `_x`) is refused, because the gateway
+ * would otherwise have to decide what it means.
  */
-export function cleanResponse(
-  response: QuestionnaireResponse,
+const RESPONSE_ELEMENTS = new Set([
+  'resourceType',
+  'id',
+  'meta',
+  'text',
+  'language',
+  'identifier',
+  'basedOn',
+  'partOf',
+  'questionnaire',
+  'status',
+  'subject',
+  'encounter',
+  'authored',
+  'author',
+  'source',
+  'item',
+]);
+const ITEM_ELEMENTS = new Set(['linkId', 'text', 'answer', 'item']);
+const CODING_ELEMENTS = new Set(['system', 'code', 'display']);
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * A physician's QuestionnaireResponse (FHIR input) as the answer the gateway builds and sends: made anew from
+ * a whitelist of checked values, never a copy of the sender's structure. Each answer is found by a linkId the
+ * Questionnaire asks at that place (top level, under a group's `item`, or under a question's `answer.item`),
+ * has exactly one value of the element its question type takes (valueCoding only for a listed option, with
+ * system and code, and a display only if it is the option's own), and is written with the Questionnaire's
+ * own question text and option coding. Anything else in an item or an answer (an unknown or misplaced
+ * linkId, another value[x], a unit, a display of its own, an id, an extension) is an issue naming the
+ * element, e.g. `QuestionnaireResponse.item[2].answer[0].valueCoding.display`: the caller refuses with 400.
+ */
+export function responseFromFhir(
+  input: Json,
   questionnaire: Questionnaire,
   refs: ResponseRefs & { id: string; authored: string },
-): QuestionnaireResponse {
-  const textOf = new Map(flatten(questionnaire.item).map((i) => [i.linkId, i.text]));
-  const clean = (items: readonly QuestionnaireResponseItem[] | undefined): QuestionnaireResponseItem[] =>
-    (items ?? []).map((i) => {
-      const text = textOf.get(i.linkId);
-      const answer = (i.answer ?? []).map((a) => {
-        const kept: QuestionnaireResponseItemAnswer = {};
-        for (const key of ANSWER_VALUES) {
-          if (a[key] !== undefined) {
-            Object.assign(kept, { [key]: a[key] });
-          }
+): { response: QuestionnaireResponse; issues: IssueInput[] } {
+  const issues: IssueInput[] = [];
+  const refuse = (path: string, why: string, reason: 'unexpected-element' | 'unknown-question' | 'wrong-answer-type') =>
+    issues.push({ diagnostics: `${path}: ${why}`, expression: path, reason });
+  for (const key of Object.keys(input)) {
+    if (!RESPONSE_ELEMENTS.has(key)) {
+      refuse(
+        `QuestionnaireResponse.${key}`,
+        'the gateway does not take this element in an answer',
+        'unexpected-element',
+      );
+    }
+  }
+
+  const value = (q: QuestionnaireItem, a: Json, path: string): QuestionnaireResponseItemAnswer | undefined => {
+    const valueKeys = Object.keys(a).filter((k) => k !== 'item');
+    for (const k of valueKeys.filter((k) => !k.startsWith('value'))) {
+      refuse(`${path}.${k}`, 'an answer holds one value[x] and, for nested questions, item', 'unexpected-element');
+    }
+    const given = valueKeys.filter((k) => k.startsWith('value'));
+    const expected = q.type === 'choice' ? ['valueCoding', 'valueString'] : [VALUE_KEY[q.type]];
+    if (expected[0] === undefined) {
+      refuse(path, `question "${q.linkId}" (${q.type}) takes no answer`, 'wrong-answer-type');
+      return undefined;
+    }
+    const wrong = given.filter((k) => !expected.includes(k as keyof QuestionnaireResponseItemAnswer));
+    for (const k of wrong) {
+      refuse(
+        `${path}.${k}`,
+        `question "${q.linkId}" takes ${expected.join(' or ')}, nothing else`,
+        'wrong-answer-type',
+      );
+    }
+    const right = given.filter((k) => expected.includes(k as keyof QuestionnaireResponseItemAnswer));
+    if (right.length === 0 && wrong.length === 0) {
+      refuse(path, `the answer must have one ${expected.join(' or ')}`, 'wrong-answer-type');
+    }
+    const key = right[0];
+    if (right.length !== 1 || wrong.length > 0 || key === undefined) {
+      return undefined;
+    }
+    const checked = checkedValue(q, key, a[key]);
+    if ('problem' in checked) {
+      refuse(`${path}.${key}${checked.element ?? ''}`, checked.problem, checked.reason);
+      return undefined;
+    }
+    return checked.answer;
+  };
+
+  /** The items at one place in the response, against the questions the Questionnaire asks at that place. */
+  const build = (given: unknown, asked: readonly QuestionnaireItem[], path: string): QuestionnaireResponseItem[] => {
+    if (given === undefined) {
+      return [];
+    }
+    if (!Array.isArray(given)) {
+      refuse(path, 'must be a list of items', 'unexpected-element');
+      return [];
+    }
+    const byLinkId = new Map(asked.map((q) => [q.linkId, q]));
+    const seen = new Set<string>();
+    const built: QuestionnaireResponseItem[] = [];
+    given.forEach((raw: unknown, i) => {
+      const at = `${path}[${i}]`;
+      if (!isObject(raw)) {
+        refuse(at, 'must be an item', 'unexpected-element');
+        return;
+      }
+      for (const k of Object.keys(raw).filter((k) => !ITEM_ELEMENTS.has(k))) {
+        refuse(`${at}.${k}`, 'an item holds linkId, text, answer and item only', 'unexpected-element');
+      }
+      const linkId = raw.linkId;
+      const q = typeof linkId === 'string' ? byLinkId.get(linkId) : undefined;
+      if (!q) {
+        refuse(
+          `${at}.linkId`,
+          typeof linkId === 'string'
+            ? `the questionnaire asks no question "${linkId}" here`
+            : 'every item needs the linkId of a question',
+          'unknown-question',
+        );
+        return;
+      }
+      if (seen.has(q.linkId) && !(q.type === 'group' && q.repeats)) {
+        refuse(
+          `${at}.linkId`,
+          `"${q.linkId}" is answered twice; give several answers in one item`,
+          'unexpected-element',
+        );
+        return;
+      }
+      seen.add(q.linkId);
+      if (raw.text !== undefined && typeof raw.text !== 'string') {
+        refuse(`${at}.text`, 'must be text', 'unexpected-element');
+      }
+      const children = q.item ?? [];
+      if (q.type === 'group' || q.type === 'display') {
+        if (raw.answer !== undefined) {
+          refuse(`${at}.answer`, `"${q.linkId}" is a ${q.type} and takes no answer`, 'wrong-answer-type');
         }
-        return a.item?.length ? { ...kept, item: clean(a.item) } : kept;
+        const nested = build(raw.item, q.type === 'group' ? children : [], `${at}.item`);
+        if (nested.length > 0) {
+          built.push({ linkId: q.linkId, ...(q.text ? { text: q.text } : {}), item: nested });
+        }
+        return;
+      }
+      if (raw.item !== undefined) {
+        refuse(`${at}.item`, `the questions under "${q.linkId}" are answered under answer.item`, 'unexpected-element');
+      }
+      if (raw.answer !== undefined && !Array.isArray(raw.answer)) {
+        refuse(`${at}.answer`, 'must be a list of answers', 'unexpected-element');
+        return;
+      }
+      const answers: QuestionnaireResponseItemAnswer[] = [];
+      ((raw.answer ?? []) as unknown[]).forEach((a, j) => {
+        const ap = `${at}.answer[${j}]`;
+        if (!isObject(a)) {
+          refuse(ap, 'must be an answer', 'unexpected-element');
+          return;
+        }
+        const one = value(q, a, ap);
+        const nested = build(a.item, children, `${ap}.item`);
+        if (one) {
+          answers.push(nested.length > 0 ? { ...one, item: nested } : one);
+        }
       });
-      return { linkId: i.linkId, ...(text ? { text } : {}), ...(answer.length ? { answer } : {}), ...(i.item?.length ? { item: clean(i.item) } : {}) };
+      if (answers.length > 0) {
+        built.push({ linkId: q.linkId, ...(q.text ? { text: q.text } : {}), answer: answers });
+      }
     });
-  const item = clean(response.item);
-  return {
+    return built;
+  };
+
+  const item = build(input.item, questionnaire.item ?? [], 'QuestionnaireResponse.item');
+  const response: QuestionnaireResponse = {
     resourceType: 'QuestionnaireResponse',
     id: refs.id,
     text: responseNarrative(item),
@@ -128,13 +308,94 @@ export function cleanResponse(
     status: 'completed',
     subject: { identifier: { system: SYSTEM.cpr, value: refs.patientCpr } },
     authored: refs.authored,
-    author: { identifier: { system: refs.author.system, value: refs.author.value }, ...(refs.author.name ? { display: refs.author.name } : {}) },
+    author: {
+      identifier: { system: refs.author.system, value: refs.author.value },
+      ...(refs.author.name ? { display: refs.author.name } : {}),
+    },
     item,
+  };
+  return { response, issues };
+}
+
+type Checked =
+  | { answer: QuestionnaireResponseItemAnswer }
+  | { problem: string; element?: string; reason: 'unexpected-element' | 'wrong-answer-type' };
+
+/** One answer value of the key its question takes, built anew: a type check, and a choice's option found. */
+function checkedValue(q: QuestionnaireItem, key: string, v: unknown): Checked {
+  const wrongType = (problem: string): Checked => ({ problem, reason: 'wrong-answer-type' });
+  if (key === 'valueBoolean') {
+    return typeof v === 'boolean' ? { answer: { valueBoolean: v } } : wrongType('must be true or false');
+  }
+  if (key === 'valueInteger') {
+    return typeof v === 'number' && Number.isInteger(v)
+      ? { answer: { valueInteger: v } }
+      : wrongType('must be a whole number');
+  }
+  if (key === 'valueDecimal') {
+    return typeof v === 'number' && Number.isFinite(v)
+      ? { answer: { valueDecimal: v } }
+      : wrongType('must be a number');
+  }
+  if (key === 'valueDate') {
+    return typeof v === 'string' && isDate(v) ? { answer: { valueDate: v } } : wrongType('must be a date (YYYY-MM-DD)');
+  }
+  if (key === 'valueDateTime') {
+    return typeof v === 'string' && DATE_TIME.test(v)
+      ? { answer: { valueDateTime: v } }
+      : wrongType('must be a dateTime');
+  }
+  if (key === 'valueString') {
+    if (typeof v !== 'string') {
+      return wrongType('must be text');
+    }
+    const listed = q.type !== 'choice' || (q.answerOption ?? []).some((o) => o.valueString === v);
+    return listed ? { answer: { valueString: v } } : wrongType(`must be one of ${optionList(q)}`);
+  }
+  if (!isObject(v)) {
+    return wrongType('must be a Coding');
+  }
+  const extra = Object.keys(v).find((k) => !CODING_ELEMENTS.has(k));
+  if (extra !== undefined) {
+    return {
+      problem: "an answer Coding holds system, code and the option's display only",
+      element: `.${extra}`,
+      reason: 'unexpected-element',
+    };
+  }
+  const option = (q.answerOption ?? []).find(
+    (o) => o.valueCoding && o.valueCoding.code === v.code && (o.valueCoding.system ?? '') === (v.system ?? ''),
+  )?.valueCoding;
+  if (!option) {
+    return wrongType(`must be one of ${optionList(q)}`);
+  }
+  if (v.display !== undefined && v.display !== option.display) {
+    return {
+      problem: "differs from the option's display in the Questionnaire; leave it out or send it unchanged",
+      element: '.display',
+      reason: 'unexpected-element',
+    };
+  }
+  const { system, code, display } = option;
+  return {
+    answer: {
+      valueCoding: { ...(system ? { system } : {}), ...(code ? { code } : {}), ...(display ? { display } : {}) },
+    },
   };
 }
 
+const DATE_TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$/;
+
+function optionList(q: QuestionnaireItem): string {
+  return (q.answerOption ?? []).map((o) => o.valueCoding?.code ?? o.valueString ?? '').join(', ');
+}
+
 /** Checks a QuestionnaireResponse against its Questionnaire: a list of problems, empty when it answers it. */
-export function checkResponse(response: QuestionnaireResponse, questionnaire: Questionnaire, pathOf: (linkId: string) => string): IssueInput[] {
+export function checkResponse(
+  response: QuestionnaireResponse,
+  questionnaire: Questionnaire,
+  pathOf: (linkId: string) => string,
+): IssueInput[] {
   const issues: IssueInput[] = [];
   const questions = flatten(questionnaire.item);
   const byLinkId = new Map(questions.map((i) => [i.linkId, i]));
@@ -142,25 +403,51 @@ export function checkResponse(response: QuestionnaireResponse, questionnaire: Qu
   for (const [linkId, given] of answers) {
     const item = byLinkId.get(linkId);
     if (!item) {
-      issues.push({ diagnostics: `${pathOf(linkId)}: the questionnaire has no question "${linkId}"`, expression: pathOf(linkId), reason: 'unknown-question' });
+      issues.push({
+        diagnostics: `${pathOf(linkId)}: the questionnaire has no question "${linkId}"`,
+        expression: pathOf(linkId),
+        reason: 'unknown-question',
+      });
       continue;
     }
     for (const a of given) {
       const problem = answerProblem(item, a);
       if (problem) {
-        issues.push({ diagnostics: `${pathOf(linkId)}: ${problem}`, expression: pathOf(linkId), reason: 'wrong-answer-type' });
+        issues.push({
+          diagnostics: `${pathOf(linkId)}: ${problem}`,
+          expression: pathOf(linkId),
+          reason: 'wrong-answer-type',
+        });
       }
     }
     if (given.length > 1 && !item.repeats) {
-      issues.push({ diagnostics: `${pathOf(linkId)}: only one answer is allowed`, expression: pathOf(linkId), reason: 'wrong-answer-type' });
+      issues.push({
+        diagnostics: `${pathOf(linkId)}: only one answer is allowed`,
+        expression: pathOf(linkId),
+        reason: 'wrong-answer-type',
+      });
     }
   }
   for (const item of questions) {
-    if (item.required && item.type !== 'display' && item.type !== 'group' && enabled(item, answers) && (answers.get(item.linkId) ?? []).length === 0) {
-      issues.push({ diagnostics: `${pathOf(item.linkId)}: "${item.text ?? item.linkId}" is required`, expression: pathOf(item.linkId), reason: 'required-answer-missing' });
+    if (
+      item.required &&
+      item.type !== 'display' &&
+      item.type !== 'group' &&
+      enabled(item, answers) &&
+      (answers.get(item.linkId) ?? []).length === 0
+    ) {
+      issues.push({
+        diagnostics: `${pathOf(item.linkId)}: "${item.text ?? item.linkId}" is required`,
+        expression: pathOf(item.linkId),
+        reason: 'required-answer-missing',
+      });
     }
     if (!enabled(item, answers) && (answers.get(item.linkId) ?? []).length > 0) {
-      issues.push({ diagnostics: `${pathOf(item.linkId)}: this question does not apply given the other answers`, expression: pathOf(item.linkId), reason: 'answer-not-enabled' });
+      issues.push({
+        diagnostics: `${pathOf(item.linkId)}: this question does not apply given the other answers`,
+        expression: pathOf(item.linkId),
+        reason: 'answer-not-enabled',
+      });
     }
   }
   return issues;
@@ -173,7 +460,9 @@ function answerProblem(item: QuestionnaireItem, a: QuestionnaireResponseItemAnsw
       return has('valueBoolean') ? undefined : 'the answer must be valueBoolean';
     case 'string':
     case 'text':
-      return has('valueString') && (a.valueString ?? '').trim() !== '' ? undefined : 'the answer must be a non-empty valueString';
+      return has('valueString') && (a.valueString ?? '').trim() !== ''
+        ? undefined
+        : 'the answer must be a non-empty valueString';
     case 'date':
       return has('valueDate') ? undefined : 'the answer must be valueDate';
     case 'dateTime':
@@ -184,9 +473,15 @@ function answerProblem(item: QuestionnaireItem, a: QuestionnaireResponseItemAnsw
       return has('valueDecimal') ? undefined : 'the answer must be valueDecimal';
     case 'choice': {
       const ok = (item.answerOption ?? []).some(
-        (o) => (o.valueCoding && a.valueCoding?.code === o.valueCoding.code && (a.valueCoding?.system ?? '') === (o.valueCoding.system ?? '')) || (o.valueString !== undefined && a.valueString === o.valueString),
+        (o) =>
+          (o.valueCoding &&
+            a.valueCoding?.code === o.valueCoding.code &&
+            (a.valueCoding?.system ?? '') === (o.valueCoding.system ?? '')) ||
+          (o.valueString !== undefined && a.valueString === o.valueString),
       );
-      return ok ? undefined : `the answer must be one of ${(item.answerOption ?? []).map((o) => o.valueCoding?.code ?? o.valueString ?? '').join(', ')}`;
+      return ok
+        ? undefined
+        : `the answer must be one of ${(item.answerOption ?? []).map((o) => o.valueCoding?.code ?? o.valueString ?? '').join(', ')}`;
     }
     case 'display':
     case 'group':
@@ -197,7 +492,10 @@ function answerProblem(item: QuestionnaireItem, a: QuestionnaireResponseItemAnsw
 }
 
 /** Every answer by linkId, wherever it sits: under a group's `item` or under an answer's `item`. */
-function answerMap(items: readonly QuestionnaireResponseItem[] | undefined, into = new Map<string, QuestionnaireResponseItemAnswer[]>()): Map<string, QuestionnaireResponseItemAnswer[]> {
+function answerMap(
+  items: readonly QuestionnaireResponseItem[] | undefined,
+  into = new Map<string, QuestionnaireResponseItemAnswer[]>(),
+): Map<string, QuestionnaireResponseItemAnswer[]> {
   for (const i of items ?? []) {
     if (i.answer?.length) {
       into.set(i.linkId, [...(into.get(i.linkId) ?? []), ...i.answer]);
@@ -221,23 +519,39 @@ function enabled(item: QuestionnaireItem, answers: Map<string, QuestionnaireResp
 
 function conditionHolds(c: QuestionnaireItemEnableWhen, given: QuestionnaireResponseItemAnswer[]): boolean {
   if (c.operator === 'exists') {
-    return (given.length > 0) === (c.answerBoolean ?? true);
+    return given.length > 0 === (c.answerBoolean ?? true);
   }
-  const expected = c.answerBoolean ?? c.answerCoding?.code ?? c.answerString ?? c.answerInteger ?? c.answerDecimal ?? c.answerDate;
-  const matches = given.some((a) => (a.valueBoolean ?? a.valueCoding?.code ?? a.valueString ?? a.valueInteger ?? a.valueDecimal ?? a.valueDate) === expected);
+  const expected =
+    c.answerBoolean ?? c.answerCoding?.code ?? c.answerString ?? c.answerInteger ?? c.answerDecimal ?? c.answerDate;
+  const matches = given.some(
+    (a) =>
+      (a.valueBoolean ?? a.valueCoding?.code ?? a.valueString ?? a.valueInteger ?? a.valueDecimal ?? a.valueDate) ===
+      expected,
+  );
   return c.operator === '!=' ? !matches : matches;
 }
 
 /**
- * The requester's view: answers whose data class the consent does not disclose are removed, the response
- * is marked REDACTED and its narrative says which classes were withheld (never their content).
+ * The requester's view: built anew from the answers whose data class the consent discloses (linkId, the
+ * Questionnaire's text, the one checked value of each answer, nested answers likewise); answers of other
+ * classes are left out, the response is marked REDACTED and its narrative says which classes were withheld
+ * (never their content). An answer whose question is not in the Questionnaire has no class the gateway
+ * assigned, so it never goes.
  */
-export function minimiseResponse(response: QuestionnaireResponse, questionnaire: Questionnaire, disclose: readonly string[]): { response: QuestionnaireResponse; withheld: string[] } {
-  const classOf = new Map(flatten(questionnaire.item).map((i) => [i.linkId, itemDataClass(i)]));
+export function minimiseResponse(
+  response: QuestionnaireResponse,
+  questionnaire: Questionnaire,
+  disclose: readonly string[],
+): { response: QuestionnaireResponse; withheld: string[] } {
+  const questions = new Map(flatten(questionnaire.item).map((i) => [i.linkId, i]));
   const withheld = new Set<string>();
   const keep = (items: readonly QuestionnaireResponseItem[] | undefined): QuestionnaireResponseItem[] =>
-    (items ?? []).flatMap((i) => {
-      const cls = classOf.get(i.linkId);
+    (items ?? []).flatMap((i): QuestionnaireResponseItem[] => {
+      const q = questions.get(i.linkId);
+      if (!q) {
+        return [];
+      }
+      const cls = itemDataClass(q);
       if (cls && !disclose.includes(cls)) {
         withheld.add(cls);
         return [];
@@ -247,38 +561,77 @@ export function minimiseResponse(response: QuestionnaireResponse, questionnaire:
         const kept = keep(list);
         return kept.length > 0 ? { item: kept } : {};
       };
-      const { item: children, answer, ...rest } = i;
+      const answer = (i.answer ?? [])
+        .map((a) => ({ ...answerValue(a), ...nested(a.item) }))
+        .filter((a) => Object.keys(a).length > 0);
+      const children = nested(i.item);
+      if (answer.length === 0 && !children.item) {
+        return [];
+      }
       return [
-        {
-          ...rest,
-          ...nested(children),
-          ...(answer ? { answer: answer.map(({ item: _nested, ...a }) => ({ ...a, ...nested(_nested) })) } : {}),
-        },
+        { linkId: q.linkId, ...(q.text ? { text: q.text } : {}), ...(answer.length ? { answer } : {}), ...children },
       ];
     });
   const item = keep(response.item);
-  if (withheld.size === 0) {
-    return { response, withheld: [] };
-  }
   const classes = [...withheld].sort();
   return {
     response: {
-      ...response,
-      meta: { ...response.meta, security: [...(response.meta?.security ?? []), REDACTED] },
+      resourceType: 'QuestionnaireResponse',
+      ...(response.id ? { id: response.id } : {}),
+      ...(classes.length ? { meta: { security: [REDACTED] } } : {}),
       text: responseNarrative(item, classes),
+      ...(response.questionnaire ? { questionnaire: response.questionnaire } : {}),
+      ...(response.basedOn ? { basedOn: response.basedOn } : {}),
+      status: response.status,
+      ...(response.subject ? { subject: response.subject } : {}),
+      ...(response.authored ? { authored: response.authored } : {}),
+      ...(response.author ? { author: response.author } : {}),
       item,
     },
     withheld: classes,
   };
 }
 
+/** The one value of an answer, and nothing else it may hold. */
+function answerValue(a: QuestionnaireResponseItemAnswer): QuestionnaireResponseItemAnswer {
+  const { valueBoolean, valueDecimal, valueInteger, valueDate, valueDateTime, valueString, valueCoding } = a;
+  const coding = valueCoding
+    ? {
+        valueCoding: {
+          ...(valueCoding.system ? { system: valueCoding.system } : {}),
+          ...(valueCoding.code ? { code: valueCoding.code } : {}),
+          ...(valueCoding.display ? { display: valueCoding.display } : {}),
+        },
+      }
+    : undefined;
+  const values: QuestionnaireResponseItemAnswer[] = [
+    ...(valueBoolean !== undefined ? [{ valueBoolean }] : []),
+    ...(valueDecimal !== undefined ? [{ valueDecimal }] : []),
+    ...(valueInteger !== undefined ? [{ valueInteger }] : []),
+    ...(valueDate !== undefined ? [{ valueDate }] : []),
+    ...(valueDateTime !== undefined ? [{ valueDateTime }] : []),
+    ...(valueString !== undefined ? [{ valueString }] : []),
+    ...(coding ? [coding] : []),
+  ];
+  return values[0] ?? {};
+}
+
 /** The data classes a response actually carries: what its disclosure is, for the audit and the check before delivery. */
 export function answeredDataClasses(response: QuestionnaireResponse, questionnaire: Questionnaire): string[] {
   const classOf = new Map(flatten(questionnaire.item).map((i) => [i.linkId, itemDataClass(i)]));
-  return [...new Set([...answerMap(response.item).keys()].map((linkId) => classOf.get(linkId)).filter((c): c is string => c !== undefined))].sort();
+  return [
+    ...new Set(
+      [...answerMap(response.item).keys()]
+        .map((linkId) => classOf.get(linkId))
+        .filter((c): c is string => c !== undefined),
+    ),
+  ].sort();
 }
 
-function responseNarrative(items: readonly QuestionnaireResponseItem[], withheld: readonly string[] = []): ReturnType<typeof narrativeList> {
+function responseNarrative(
+  items: readonly QuestionnaireResponseItem[],
+  withheld: readonly string[] = [],
+): ReturnType<typeof narrativeList> {
   const lines = items.map((i) => `${i.text ?? i.linkId}: ${(i.answer ?? []).map(answerText).join(', ')}`);
   if (withheld.length > 0) {
     lines.push(`Udeladt efter samtykke (withheld under the patient's consent): ${withheld.join(', ')}`);
@@ -290,5 +643,14 @@ function answerText(a: QuestionnaireResponseItemAnswer): string {
   if (a.valueBoolean !== undefined) {
     return a.valueBoolean ? 'ja (yes)' : 'nej (no)';
   }
-  return String(a.valueString ?? a.valueCoding?.display ?? a.valueCoding?.code ?? a.valueDate ?? a.valueDateTime ?? a.valueInteger ?? a.valueDecimal ?? '');
+  return String(
+    a.valueString ??
+      a.valueCoding?.display ??
+      a.valueCoding?.code ??
+      a.valueDate ??
+      a.valueDateTime ??
+      a.valueInteger ??
+      a.valueDecimal ??
+      '',
+  );
 }

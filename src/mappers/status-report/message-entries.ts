@@ -19,7 +19,10 @@ export interface TaskMessageContent {
 export function statusReportEntries(
   record: TaskRecord,
   ctx: MappingContext,
-  include: { response?: QuestionnaireResponse; original?: { task: TaskRecord; response: QuestionnaireResponse | null } } = {},
+  include: {
+    response?: QuestionnaireResponse;
+    original?: { task: TaskRecord; response: QuestionnaireResponse | null };
+  } = {},
 ): TaskMessageContent {
   const patient = entry<Patient>({
     resourceType: 'Patient',
@@ -42,8 +45,13 @@ export function statusReportEntries(
   );
   const thread: Entry[] = [];
   if (include.original) {
-    const originalResponse = include.original.response ? entry<QuestionnaireResponse>(include.original.response) : undefined;
-    const originalQuestionnaire = entry<Questionnaire>({ ...include.original.task.questionnaire, id: include.original.task.questionnaire.id ?? ctx.newId() });
+    const originalResponse = include.original.response
+      ? entry<QuestionnaireResponse>(include.original.response)
+      : undefined;
+    const originalQuestionnaire = entry<Questionnaire>({
+      ...include.original.task.questionnaire,
+      id: include.original.task.questionnaire.id ?? ctx.newId(),
+    });
     thread.push(
       entry<Task>(
         buildTask(include.original.task, ctx.now, {

@@ -1,4 +1,4 @@
-import type { Coding, Questionnaire, QuestionnaireItem } from 'fhir/r4';
+import type { Questionnaire, QuestionnaireItem } from 'fhir/r4';
 import type { MappingContext } from '../context';
 import { narrativeList } from '../narrative';
 import { SYSTEM } from '../systems';
@@ -27,16 +27,22 @@ export function composeQuestionnaire(args: {
   questions: readonly NativeQuestion[];
   title: string;
   ctx: MappingContext;
+  library: QuestionLibrary;
   linkIdPrefix?: string;
 }): Questionnaire {
   const { base, ctx } = args;
   const prefix = args.linkIdPrefix ?? 'custom';
-  const custom = args.questions.map((q, i) => customItem(q, q.linkId ?? `${prefix}-${i + 1}`));
+  const custom = args.questions.map((q, i) => customItem(q, q.linkId ?? `${prefix}-${i + 1}`, args.library));
   const items = [...(base?.item ?? []), ...custom];
   return {
     resourceType: 'Questionnaire',
     id: ctx.newId(),
-    text: narrativeList(args.title, flatten(items).filter((i) => i.type !== 'display' && i.type !== 'group').map((i) => `${i.text ?? i.linkId}${i.required ? ' *' : ''}`)),
+    text: narrativeList(
+      args.title,
+      flatten(items)
+        .filter((i) => i.type !== 'display' && i.type !== 'group')
+        .map((i) => `${i.text ?? i.linkId}${i.required ? ' *' : ''}`),
+    ),
     ...(base?.url ? { derivedFrom: [base.url] } : {}),
     ...(base?.name ? { name: base.name } : { name: 'SektorbroStatusCustom' }),
     title: args.title,
@@ -48,16 +54,50 @@ export function composeQuestionnaire(args: {
   };
 }
 
-function customItem(q: NativeQuestion, linkId: string): QuestionnaireItem {
-  const dataClass: Coding = { system: SYSTEM.dataClass, code: q.dataClass ?? UNCLASSIFIED_ANSWER_CLASS };
-  return {
+function customItem(q: NativeQuestion, linkId: string, library: QuestionLibrary): QuestionnaireItem {
+  const item: QuestionnaireItem = {
     linkId,
     text: q.text,
     type: FHIR_TYPE[q.type],
     required: q.required ?? false,
-    code: [dataClass],
-    ...(q.type === 'choice' ? { answerOption: (q.options ?? []).map((o) => ({ valueCoding: { code: o, display: o } })) } : {}),
+    ...(q.type === 'choice'
+      ? { answerOption: (q.options ?? []).map((o) => ({ valueCoding: { code: o, display: o } })) }
+      : {}),
   };
+  return { ...item, code: [{ system: SYSTEM.dataClass, code: assignedDataClass(item, library) }] };
+}
+
+/**
+ * The gateway's question library: every question of the standard sets by linkId, with the data class the
+ * gateway gave it. Only the library says what a question's answer is; whoever asks cannot label it.
+ */
+export type QuestionLibrary = ReadonlyMap<string, QuestionnaireItem>;
+
+export function questionLibrary(sets: readonly Questionnaire[]): QuestionLibrary {
+  const library = new Map<string, QuestionnaireItem>();
+  for (const item of sets.flatMap((s) => flatten(s.item))) {
+    if (itemDataClass(item) && !library.has(item.linkId)) {
+      library.set(item.linkId, item);
+    }
+  }
+  return library;
+}
+
+/**
+ * The data class the gateway assigns a question a requester wrote: the library's class when it is a library
+ * question word for word (same linkId, type, text and options), else clinical notes, the most sensitive class
+ * free text can hold. A question's own wording decides what its answer reveals ("Which diagnosis does the
+ * citizen have?" with a yes/no or a free-text answer alike), and the gateway cannot read wording, so a
+ * requester's label ("functional-capacity") is never taken.
+ */
+export function assignedDataClass(item: QuestionnaireItem, library: QuestionLibrary): string {
+  const known = library.get(item.linkId);
+  const options = (i: QuestionnaireItem) =>
+    JSON.stringify((i.answerOption ?? []).map((o) => [o.valueCoding?.system, o.valueCoding?.code, o.valueString]));
+  if (known && known.type === item.type && known.text === item.text && options(known) === options(item)) {
+    return itemDataClass(known) ?? UNCLASSIFIED_ANSWER_CLASS;
+  }
+  return UNCLASSIFIED_ANSWER_CLASS;
 }
 
 export function flatten(items: readonly QuestionnaireItem[] | undefined): QuestionnaireItem[] {
@@ -75,16 +115,37 @@ export function itemDataClass(item: QuestionnaireItem): string | undefined {
   return item.code?.find((c) => c.system === SYSTEM.dataClass)?.code;
 }
 
-/** A requester's own Questionnaire (FHIR input): an item that does not say what it asks for counts as clinical notes. */
-export function classifyRequesterItems(items: readonly QuestionnaireItem[] | undefined): QuestionnaireItem[] {
-  return (items ?? []).map((i) => ({
-    ...i,
-    ...(i.type !== 'display' && i.type !== 'group' && !itemDataClass(i) ? { code: [...(i.code ?? []), { system: SYSTEM.dataClass, code: UNCLASSIFIED_ANSWER_CLASS }] } : {}),
-    ...(i.item ? { item: classifyRequesterItems(i.item) } : {}),
-  }));
+/**
+ * A requester's own Questionnaire items (FHIR input) with the data classes the gateway assigns: any
+ * sektorbro-data-class code the requester put on an item is replaced by assignedDataClass's.
+ */
+export function classifyRequesterItems(
+  items: readonly QuestionnaireItem[] | undefined,
+  library: QuestionLibrary,
+): QuestionnaireItem[] {
+  return (items ?? []).map((i) => {
+    const { code, item, ...rest } = i;
+    const otherCodes = (code ?? []).filter((c) => c.system !== SYSTEM.dataClass);
+    const answerable = i.type !== 'display' && i.type !== 'group';
+    const codes = [
+      ...otherCodes,
+      ...(answerable ? [{ system: SYSTEM.dataClass, code: assignedDataClass(i, library) }] : []),
+    ];
+    return {
+      ...rest,
+      ...(codes.length ? { code: codes } : {}),
+      ...(item ? { item: classifyRequesterItems(item, library) } : {}),
+    };
+  });
 }
 
 /** Every data class the answers to this Questionnaire can carry. */
 export function questionnaireDataClasses(q: Questionnaire): string[] {
-  return [...new Set(flatten(q.item).map(itemDataClass).filter((c): c is string => c !== undefined))];
+  return [
+    ...new Set(
+      flatten(q.item)
+        .map(itemDataClass)
+        .filter((c): c is string => c !== undefined),
+    ),
+  ];
 }

@@ -9,7 +9,15 @@ import { CANONICAL_BASE, SYSTEM } from '../systems';
  * restriction.period.end the deadline, partOf the request a follow-up threads onto, businessStatus
  * "overdue" once the deadline passed unanswered.
  */
-export const TASK_STATUSES = ['requested', 'received', 'accepted', 'rejected', 'in-progress', 'completed', 'cancelled'] as const;
+export const TASK_STATUSES = [
+  'requested',
+  'received',
+  'accepted',
+  'rejected',
+  'in-progress',
+  'completed',
+  'cancelled',
+] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
 export const FINAL_TASK_STATUSES: readonly TaskStatus[] = ['rejected', 'completed', 'cancelled'];
 export const STATUS_REPORT_TASK_PROFILE = `${CANONICAL_BASE}/StructureDefinition/sektorbro-status-report-task`;
@@ -77,20 +85,37 @@ export function buildTask(record: TaskRecord, now: Date, links: TaskLinks = {}):
     ),
     ...(contained ? { contained: [{ ...record.questionnaire, id: 'questionnaire' }] } : {}),
     identifier: [{ system: SYSTEM.taskId, value: record.id }],
-    ...(record.partOf ? { partOf: [{ reference: `Task/${record.partOf}`, identifier: { system: SYSTEM.taskId, value: record.partOf } }] } : {}),
+    ...(record.partOf
+      ? {
+          partOf: [{ reference: `Task/${record.partOf}`, identifier: { system: SYSTEM.taskId, value: record.partOf } }],
+        }
+      : {}),
     status: record.status,
     ...(record.statusReason ? { statusReason: { text: record.statusReason } } : {}),
-    ...(overdue || record.answeredLate ? { businessStatus: { coding: [{ system: SYSTEM.taskNotification, code: 'overdue', display: 'Fristen er overskredet (overdue)' }] } } : {}),
+    ...(overdue || record.answeredLate
+      ? {
+          businessStatus: {
+            coding: [{ system: SYSTEM.taskNotification, code: 'overdue', display: 'Fristen er overskredet (overdue)' }],
+          },
+        }
+      : {}),
     intent: 'order',
     priority: 'routine',
     code: {
       coding: [
         { system: SYSTEM.sdcTaskCodes, code: 'complete-questionnaire' },
-        { system: SYSTEM.certificateTypes, code: record.questionSet, display: QUESTION_SET_DISPLAY[record.questionSet] ?? record.questionSet },
+        {
+          system: SYSTEM.certificateTypes,
+          code: record.questionSet,
+          display: QUESTION_SET_DISPLAY[record.questionSet] ?? record.questionSet,
+        },
       ],
     },
     description: record.reason,
-    for: { ...(links.patient ? { reference: links.patient } : {}), identifier: { system: SYSTEM.cpr, value: record.patientCpr } },
+    for: {
+      ...(links.patient ? { reference: links.patient } : {}),
+      identifier: { system: SYSTEM.cpr, value: record.patientCpr },
+    },
     authoredOn: record.createdAt.toISOString(),
     lastModified: record.updatedAt.toISOString(),
     requester: party(record.requester, links.requester),
@@ -106,13 +131,20 @@ export function buildTask(record: TaskRecord, now: Date, links: TaskLinks = {}):
           ],
         }
       : {}),
-    input: [{ type: { coding: [{ system: SYSTEM.sdcTaskCodes, code: 'questionnaire' }] }, valueReference: { reference: questionnaireRef } }],
+    input: [
+      {
+        type: { coding: [{ system: SYSTEM.sdcTaskCodes, code: 'questionnaire' }] },
+        valueReference: { reference: questionnaireRef },
+      },
+    ],
     ...(record.response && record.status === 'completed'
       ? {
           output: [
             {
               type: { coding: [{ system: SYSTEM.sdcTaskCodes, code: 'questionnaire-response' }] },
-              valueReference: links.response ? { reference: links.response } : { identifier: { system: SYSTEM.documentId, value: record.response.id ?? '' } },
+              valueReference: links.response
+                ? { reference: links.response }
+                : { identifier: { system: SYSTEM.documentId, value: record.response.id ?? '' } },
             },
           ],
         }

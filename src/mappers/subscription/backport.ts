@@ -16,4 +16,5 @@ export const BACKPORT = {
 export const PAYLOAD_CONTENTS = ['empty', 'id-only', 'full-resource'] as const;
 export type PayloadContent = (typeof PAYLOAD_CONTENTS)[number];
 export type NotificationType = 'handshake' | 'heartbeat' | 'event-notification' | 'query-status' | 'query-event';
-export type SubscriptionStatus = 'requested' | 'active' | 'error' | 'off';
+export const SUBSCRIPTION_STATUSES = ['requested', 'active', 'error', 'off'] as const;
+export type SubscriptionStatus = (typeof SUBSCRIPTION_STATUSES)[number];

@@ -10,18 +10,27 @@ import type { Bundle, BundleEntry, MessageHeader, Provenance } from 'fhir/r4';
  */
 export function listedPracticeCopy(message: Bundle, id: string): Bundle {
   const entries = message.entry ?? [];
-  const header = entries.find((e) => e.resource?.resourceType === 'MessageHeader') as (BundleEntry & { resource: MessageHeader }) | undefined;
+  const header = entries.find((e) => e.resource?.resourceType === 'MessageHeader') as
+    | (BundleEntry & { resource: MessageHeader })
+    | undefined;
   const addressing = (e: BundleEntry) =>
     e === header ||
-    (e.resource?.resourceType === 'Provenance' && header?.fullUrl !== undefined && (e.resource as Provenance).target.some((t) => t.reference === header.fullUrl));
+    (e.resource?.resourceType === 'Provenance' &&
+      header?.fullUrl !== undefined &&
+      (e.resource as Provenance).target.some((t) => t.reference === header.fullUrl));
   const content = entries.filter((e) => !addressing(e));
-  const pointedAt = (e: BundleEntry) => e.fullUrl !== undefined && content.some((other) => other !== e && JSON.stringify(other.resource ?? {}).includes(`"${e.fullUrl}"`));
+  const pointedAt = (e: BundleEntry) =>
+    e.fullUrl !== undefined &&
+    content.some((other) => other !== e && JSON.stringify(other.resource ?? {}).includes(`"${e.fullUrl}"`));
   const kept = content.filter((e) => e.resource?.resourceType !== 'Organization' || pointedAt(e));
   return {
     resourceType: 'Bundle',
     id,
     type: 'collection',
     ...(message.timestamp ? { timestamp: message.timestamp } : {}),
-    entry: kept.map((e) => ({ ...(e.fullUrl ? { fullUrl: e.fullUrl } : {}), ...(e.resource ? { resource: e.resource } : {}) })),
+    entry: kept.map((e) => ({
+      ...(e.fullUrl ? { fullUrl: e.fullUrl } : {}),
+      ...(e.resource ? { resource: e.resource } : {}),
+    })),
   };
 }

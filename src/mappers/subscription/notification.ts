@@ -27,7 +27,11 @@ export interface EventInput {
   resource?: Resource | undefined;
 }
 
-export function subscriptionStatus(status: StatusInput, events: readonly EventInput[], content: PayloadContent): Parameters {
+export function subscriptionStatus(
+  status: StatusInput,
+  events: readonly EventInput[],
+  content: PayloadContent,
+): Parameters {
   const parameter: ParametersParameter[] = [
     { name: 'subscription', valueReference: { reference: status.subscriptionUrl } },
     { name: 'topic', valueCanonical: status.topic },
@@ -48,7 +52,12 @@ export function subscriptionStatus(status: StatusInput, events: readonly EventIn
   return { resourceType: 'Parameters', meta: { profile: [BACKPORT.statusProfile] }, parameter };
 }
 
-export function notificationBundle(status: StatusInput, events: readonly EventInput[], content: PayloadContent, ctx: MappingContext): Bundle {
+export function notificationBundle(
+  status: StatusInput,
+  events: readonly EventInput[],
+  content: PayloadContent,
+  ctx: MappingContext,
+): Bundle {
   const statusEntry: BundleEntry = {
     fullUrl: `urn:uuid:${ctx.newId()}`,
     resource: subscriptionStatus(status, events, content),

@@ -1,5 +1,6 @@
 import type { Subscription } from 'fhir/r4';
 import type { IssueInput } from '../../errors';
+import type { OutboundPolicy } from '../../outbound/address-policy';
 import { SYSTEM } from '../systems';
 import { BACKPORT, PAYLOAD_CONTENTS, type PayloadContent } from './backport';
 import { endpointProblem, headerProblems } from './rest-hook-channel';
@@ -25,10 +26,16 @@ export interface SubscriptionSpec {
 
 export interface SubscriptionRules {
   allowHttp: boolean;
+  /** Where rest-hooks may point (loopback, private, the gateway itself refused unless configured). */
+  outbound?: OutboundPolicy | undefined;
   now: Date;
 }
 
-export function readSubscription(body: unknown, knownTopics: readonly string[], rules: SubscriptionRules): { spec?: SubscriptionSpec; issues: IssueInput[] } {
+export function readSubscription(
+  body: unknown,
+  knownTopics: readonly string[],
+  rules: SubscriptionRules,
+): { spec?: SubscriptionSpec; issues: IssueInput[] } {
   const s = body as Partial<Subscription> | null;
   if (!s || typeof s !== 'object' || s.resourceType !== 'Subscription') {
     return { issues: [{ diagnostics: 'resourceType must be "Subscription"', expression: 'resourceType' }] };
@@ -36,10 +43,16 @@ export function readSubscription(body: unknown, knownTopics: readonly string[], 
   const issues: IssueInput[] = [];
   const topic = s.criteria ?? '';
   if (!knownTopics.includes(topic)) {
-    issues.push({ diagnostics: `Subscription.criteria: a SubscriptionTopic canonical this gateway publishes (${knownTopics.join(', ')}; GET /fhir/Basic?code=SubscriptionTopic)`, expression: 'Subscription.criteria', reason: 'unknown-topic' });
+    issues.push({
+      diagnostics: `Subscription.criteria: a SubscriptionTopic canonical this gateway publishes (${knownTopics.join(', ')}; GET /fhir/Basic?code=SubscriptionTopic)`,
+      expression: 'Subscription.criteria',
+      reason: 'unknown-topic',
+    });
   }
   const ext = s as Subscription & { _criteria?: { extension?: Array<{ url: string; valueString?: string }> } };
-  const filters = (ext._criteria?.extension ?? []).filter((e) => e.url === BACKPORT.filterCriteria).map((e) => e.valueString ?? '');
+  const filters = (ext._criteria?.extension ?? [])
+    .filter((e) => e.url === BACKPORT.filterCriteria)
+    .map((e) => e.valueString ?? '');
   let patientCpr: string | undefined;
   let practiceSor: string | undefined;
   for (const f of filters) {
@@ -59,37 +72,71 @@ export function readSubscription(body: unknown, knownTopics: readonly string[], 
   }
   const channel = s.channel;
   if (channel?.type !== 'rest-hook') {
-    issues.push({ diagnostics: 'Subscription.channel.type: only rest-hook is supported', expression: 'Subscription.channel.type', reason: 'unsupported-channel' });
+    issues.push({
+      diagnostics: 'Subscription.channel.type: only rest-hook is supported',
+      expression: 'Subscription.channel.type',
+      reason: 'unsupported-channel',
+    });
   }
   const endpoint = channel?.endpoint ?? '';
-  const refused = endpointProblem(endpoint, rules.allowHttp);
+  const refused = endpointProblem(endpoint, rules.allowHttp, rules.outbound);
   if (refused) {
     issues.push({ diagnostics: refused, expression: 'Subscription.channel.endpoint', reason: 'endpoint-refused' });
   }
   if (channel?.payload !== undefined && channel.payload !== 'application/fhir+json') {
-    issues.push({ diagnostics: 'Subscription.channel.payload: application/fhir+json', expression: 'Subscription.channel.payload' });
+    issues.push({
+      diagnostics: 'Subscription.channel.payload: application/fhir+json',
+      expression: 'Subscription.channel.payload',
+    });
   }
-  const content = (channel?._payload?.extension ?? []).find((e) => e.url === BACKPORT.payloadContent)?.valueCode ?? 'id-only';
+  const content =
+    (channel?._payload?.extension ?? []).find((e) => e.url === BACKPORT.payloadContent)?.valueCode ?? 'id-only';
   if (!(PAYLOAD_CONTENTS as readonly string[]).includes(content)) {
-    issues.push({ diagnostics: `Subscription.channel.payload.extension(backport-payload-content): ${PAYLOAD_CONTENTS.join(' | ')}`, expression: 'Subscription.channel.payload' });
+    issues.push({
+      diagnostics: `Subscription.channel.payload.extension(backport-payload-content): ${PAYLOAD_CONTENTS.join(' | ')}`,
+      expression: 'Subscription.channel.payload',
+    });
   }
   const heartbeat = (channel?.extension ?? []).find((e) => e.url === BACKPORT.heartbeatPeriod)?.valueUnsignedInt;
   if (heartbeat !== undefined && (!Number.isInteger(heartbeat) || heartbeat < 1 || heartbeat > 86400)) {
-    issues.push({ diagnostics: 'Subscription.channel.extension(backport-heartbeat-period): seconds, 1 to 86400', expression: 'Subscription.channel.extension' });
+    issues.push({
+      diagnostics: 'Subscription.channel.extension(backport-heartbeat-period): seconds, 1 to 86400',
+      expression: 'Subscription.channel.extension',
+    });
   }
   const headers = channel?.header ?? [];
   for (const problem of headerProblems(headers)) {
     issues.push({ diagnostics: problem, expression: 'Subscription.channel.header' });
   }
   if (s.end !== undefined && !isInstant(s.end)) {
-    issues.push({ diagnostics: 'Subscription.end: an instant, e.g. 2027-01-31T23:59:59Z (a date and time with seconds and a time zone)', expression: 'Subscription.end' });
+    issues.push({
+      diagnostics:
+        'Subscription.end: an instant, e.g. 2027-01-31T23:59:59Z (a date and time with seconds and a time zone)',
+      expression: 'Subscription.end',
+    });
   } else if (s.end !== undefined && Date.parse(s.end) <= rules.now.getTime()) {
-    issues.push({ diagnostics: 'Subscription.end: already passed; a subscription past its end is off', expression: 'Subscription.end', reason: 'end-passed' });
+    issues.push({
+      diagnostics: 'Subscription.end: already passed; a subscription past its end is off',
+      expression: 'Subscription.end',
+      reason: 'end-passed',
+    });
   }
   if (issues.length > 0) {
     return { issues };
   }
-  return { issues, spec: { topic, patientCpr, practiceSor, endpoint, headers, content: content as PayloadContent, heartbeatSeconds: heartbeat, end: s.end } };
+  return {
+    issues,
+    spec: {
+      topic,
+      patientCpr,
+      practiceSor,
+      endpoint,
+      headers,
+      content: content as PayloadContent,
+      heartbeatSeconds: heartbeat,
+      end: s.end,
+    },
+  };
 }
 
 /**
@@ -97,7 +144,12 @@ export function readSubscription(body: unknown, knownTopics: readonly string[], 
  * and spellings other readers of the stored Subscription would take differently or not at all.
  */
 function isInstant(text: unknown): text is string {
-  const m = typeof text === 'string' ? /^(\d{4})-(\d{2})-(\d{2})T([01]\d|2[0-3]):([0-5]\d):([0-5]\d)(\.\d{1,9})?(Z|[+-](0\d|1[0-4]):[0-5]\d)$/.exec(text) : null;
+  const m =
+    typeof text === 'string'
+      ? /^(\d{4})-(\d{2})-(\d{2})T([01]\d|2[0-3]):([0-5]\d):([0-5]\d)(\.\d{1,9})?(Z|[+-](0\d|1[0-4]):[0-5]\d)$/.exec(
+          text,
+        )
+      : null;
   if (!m) {
     return false;
   }

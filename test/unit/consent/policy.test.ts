@@ -32,7 +32,15 @@ const actor = (id: { system: string; value: string }) => ({
 const purpose = (code: string) => ({ system: SYSTEM.purpose, code });
 const klass = (code: string) => ({ system: SYSTEM.dataClass, code });
 
-const letterToGp: DisclosureRequest = { messageKind: 'discharge-letter', from: 'health', to: 'health', recipient: GP, purpose: 'TREAT', dataClasses: ['discharge-letter'], at: AT };
+const letterToGp: DisclosureRequest = {
+  messageKind: 'discharge-letter',
+  from: 'health',
+  to: 'health',
+  recipient: GP,
+  purpose: 'TREAT',
+  dataClasses: ['discharge-letter'],
+  at: AT,
+};
 const reportToJobcentre: DisclosureRequest = {
   messageKind: 'status-report',
   from: 'health',
@@ -43,8 +51,24 @@ const reportToJobcentre: DisclosureRequest = {
   optionalDataClasses: ['diagnosis', 'clinical-notes'],
   at: AT,
 };
-const certificateToEmployer: DisclosureRequest = { messageKind: 'sick-leave-certificate', from: 'health', to: 'employer', recipient: EMPLOYER, purpose: 'employer-certificate', dataClasses: ['sick-leave-minimal'], at: AT };
-const admission: DisclosureRequest = { messageKind: 'admission-notification', from: 'health', to: 'health', recipient: GP, purpose: 'TREAT', dataClasses: ['encounter-notification'], at: AT };
+const certificateToEmployer: DisclosureRequest = {
+  messageKind: 'sick-leave-certificate',
+  from: 'health',
+  to: 'employer',
+  recipient: EMPLOYER,
+  purpose: 'employer-certificate',
+  dataClasses: ['sick-leave-minimal'],
+  at: AT,
+};
+const admission: DisclosureRequest = {
+  messageKind: 'admission-notification',
+  from: 'health',
+  to: 'health',
+  recipient: GP,
+  purpose: 'TREAT',
+  dataClasses: ['encounter-notification'],
+  at: AT,
+};
 
 const jobcentrePermit = (extra: Partial<ConsentProvision> = {}) =>
   consent({
@@ -58,25 +82,141 @@ const jobcentrePermit = (extra: Partial<ConsentProvision> = {}) =>
 
 describe('disclosure policy', () => {
   it.each<[string, DisclosureRequest, Consent[], boolean, string]>([
-    ['a discharge letter to the own GP is permitted without consent', letterToGp, [], true, 'health-to-health-treatment'],
-    ['…unless an active consent denies that GP', letterToGp, [consent({ type: 'deny', actor: [actor(GP)] })], false, 'health-to-health-treatment'],
-    ['…or denies the whole health sector', letterToGp, [consent({ type: 'deny', actor: [actor({ system: SYSTEM.sector, value: 'health' })] })], false, 'health-to-health-treatment'],
-    ['…but a withdrawn deny counts as none', letterToGp, [consent({ type: 'deny', actor: [actor(GP)] }, 'inactive')], true, 'health-to-health-treatment'],
-    ['…and an expired deny counts as none', letterToGp, [consent({ type: 'deny', actor: [actor(GP)], period: { end: '2026-01-01' } })], true, 'health-to-health-treatment'],
-    ['…and a deny of another organisation does not apply', letterToGp, [consent({ type: 'deny', actor: [actor(JOBCENTRE)] })], true, 'health-to-health-treatment'],
-    ['admission notifications need no consent, even against a deny', admission, [consent({ type: 'deny', actor: [actor(GP)] })], true, 'encounter-notification-to-own-gp'],
+    [
+      'a discharge letter to the own GP is permitted without consent',
+      letterToGp,
+      [],
+      true,
+      'health-to-health-treatment',
+    ],
+    [
+      '…unless an active consent denies that GP',
+      letterToGp,
+      [consent({ type: 'deny', actor: [actor(GP)] })],
+      false,
+      'health-to-health-treatment',
+    ],
+    [
+      '…or denies the whole health sector',
+      letterToGp,
+      [consent({ type: 'deny', actor: [actor({ system: SYSTEM.sector, value: 'health' })] })],
+      false,
+      'health-to-health-treatment',
+    ],
+    [
+      '…but a withdrawn deny counts as none',
+      letterToGp,
+      [consent({ type: 'deny', actor: [actor(GP)] }, 'inactive')],
+      true,
+      'health-to-health-treatment',
+    ],
+    [
+      '…and an expired deny counts as none',
+      letterToGp,
+      [consent({ type: 'deny', actor: [actor(GP)], period: { end: '2026-01-01' } })],
+      true,
+      'health-to-health-treatment',
+    ],
+    [
+      '…and a deny of another organisation does not apply',
+      letterToGp,
+      [consent({ type: 'deny', actor: [actor(JOBCENTRE)] })],
+      true,
+      'health-to-health-treatment',
+    ],
+    [
+      'admission notifications need no consent, even against a deny',
+      admission,
+      [consent({ type: 'deny', actor: [actor(GP)] })],
+      true,
+      'encounter-notification-to-own-gp',
+    ],
+    [
+      "admission notifications to the patient's municipal care unit go on the same legal basis",
+      { ...admission, to: 'municipality', recipient: JOBCENTRE },
+      [consent({ type: 'deny', actor: [actor(JOBCENTRE)] })],
+      true,
+      'encounter-notification-to-municipal-care',
+    ],
+    [
+      '…but no other health data goes to a municipality that way',
+      { ...reportToJobcentre, messageKind: 'discharge-letter' },
+      [],
+      false,
+      'health-to-municipality',
+    ],
     ['health data to a municipality is denied without consent', reportToJobcentre, [], false, 'health-to-municipality'],
-    ['…permitted by a consent for that municipality, purpose and classes', reportToJobcentre, [jobcentrePermit()], true, 'health-to-municipality'],
-    ['…not by a consent for another municipality', reportToJobcentre, [jobcentrePermit({ actor: [actor(OTHER_JOBCENTRE)] })], false, 'health-to-municipality'],
-    ['…not by a consent for another purpose', reportToJobcentre, [jobcentrePermit({ purpose: [purpose('employer-certificate')] })], false, 'health-to-municipality'],
-    ['…not by a consent that lacks a required data class', reportToJobcentre, [jobcentrePermit({ class: [klass('functional-capacity')] })], false, 'health-to-municipality'],
-    ['…not by a consent outside its period', reportToJobcentre, [jobcentrePermit({ period: { start: '2027-01-01' } })], false, 'health-to-municipality'],
-    ['…not by a withdrawn consent', reportToJobcentre, [{ ...jobcentrePermit(), status: 'inactive' }], false, 'health-to-municipality'],
-    ['…and deny beats permit', reportToJobcentre, [jobcentrePermit(), consent({ type: 'deny', actor: [actor(JOBCENTRE)] })], false, 'health-to-municipality'],
+    [
+      '…permitted by a consent for that municipality, purpose and classes',
+      reportToJobcentre,
+      [jobcentrePermit()],
+      true,
+      'health-to-municipality',
+    ],
+    [
+      '…not by a consent for another municipality',
+      reportToJobcentre,
+      [jobcentrePermit({ actor: [actor(OTHER_JOBCENTRE)] })],
+      false,
+      'health-to-municipality',
+    ],
+    [
+      '…not by a consent for another purpose',
+      reportToJobcentre,
+      [jobcentrePermit({ purpose: [purpose('employer-certificate')] })],
+      false,
+      'health-to-municipality',
+    ],
+    [
+      '…not by a consent that lacks a required data class',
+      reportToJobcentre,
+      [jobcentrePermit({ class: [klass('functional-capacity')] })],
+      false,
+      'health-to-municipality',
+    ],
+    [
+      '…not by a consent outside its period',
+      reportToJobcentre,
+      [jobcentrePermit({ period: { start: '2027-01-01' } })],
+      false,
+      'health-to-municipality',
+    ],
+    [
+      '…not by a withdrawn consent',
+      reportToJobcentre,
+      [{ ...jobcentrePermit(), status: 'inactive' }],
+      false,
+      'health-to-municipality',
+    ],
+    [
+      '…and deny beats permit',
+      reportToJobcentre,
+      [jobcentrePermit(), consent({ type: 'deny', actor: [actor(JOBCENTRE)] })],
+      false,
+      'health-to-municipality',
+    ],
     ['a certificate to an employer is denied without consent', certificateToEmployer, [], false, 'health-to-employer'],
-    ['…permitted with the patient\'s consent', certificateToEmployer, [consent({ type: 'permit', actor: [actor(EMPLOYER)], purpose: [purpose('employer-certificate')] })], true, 'health-to-employer'],
-    ['…but never with a diagnosis, whatever the consent', { ...certificateToEmployer, dataClasses: ['sick-leave-minimal', 'diagnosis'] }, [consent({ type: 'permit', actor: [actor(EMPLOYER)] })], false, 'health-to-employer'],
-    ['an employer sending health data is refused by the catch-all', { ...letterToGp, from: 'employer' }, [], false, 'anything-else'],
+    [
+      "…permitted with the patient's consent",
+      certificateToEmployer,
+      [consent({ type: 'permit', actor: [actor(EMPLOYER)], purpose: [purpose('employer-certificate')] })],
+      true,
+      'health-to-employer',
+    ],
+    [
+      '…but never with a diagnosis, whatever the consent',
+      { ...certificateToEmployer, dataClasses: ['sick-leave-minimal', 'diagnosis'] },
+      [consent({ type: 'permit', actor: [actor(EMPLOYER)] })],
+      false,
+      'health-to-employer',
+    ],
+    [
+      'an employer sending health data is refused by the catch-all',
+      { ...letterToGp, from: 'employer' },
+      [],
+      false,
+      'anything-else',
+    ],
   ])('%s', (_name, request, consents, permit, rule) => {
     const decision = decideDisclosure(policy, request, consents);
     expect(decision.permit).toBe(permit);
@@ -88,7 +228,14 @@ describe('disclosure policy', () => {
     const without = decideDisclosure(policy, reportToJobcentre, [jobcentrePermit()]);
     expect(without.disclose).toEqual(['functional-capacity', 'expected-duration', 'treatment-plan-outline']);
     const withDiagnosis = decideDisclosure(policy, reportToJobcentre, [
-      jobcentrePermit({ class: [klass('functional-capacity'), klass('expected-duration'), klass('treatment-plan-outline'), klass('diagnosis')] }),
+      jobcentrePermit({
+        class: [
+          klass('functional-capacity'),
+          klass('expected-duration'),
+          klass('treatment-plan-outline'),
+          klass('diagnosis'),
+        ],
+      }),
     ]);
     expect(withDiagnosis.disclose).toContain('diagnosis');
     expect(withDiagnosis.disclose).not.toContain('clinical-notes');
@@ -96,7 +243,15 @@ describe('disclosure policy', () => {
   });
 
   it('lets a nested deny provision carve an exception out of a permit', () => {
-    const nested = jobcentrePermit({ provision: [{ type: 'deny', class: [klass('diagnosis')] }], class: [klass('functional-capacity'), klass('expected-duration'), klass('treatment-plan-outline'), klass('diagnosis')] });
+    const nested = jobcentrePermit({
+      provision: [{ type: 'deny', class: [klass('diagnosis')] }],
+      class: [
+        klass('functional-capacity'),
+        klass('expected-duration'),
+        klass('treatment-plan-outline'),
+        klass('diagnosis'),
+      ],
+    });
     const decision = decideDisclosure(policy, reportToJobcentre, [nested]);
     expect(decision.permit).toBe(true);
     expect(decision.disclose).not.toContain('diagnosis');

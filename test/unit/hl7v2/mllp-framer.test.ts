@@ -2,13 +2,17 @@ import { buildAck } from '../../../src/hl7v2/ack';
 import { encodeFrame, MllpFramer } from '../../../src/hl7v2/mllp-framer';
 import { parseHl7Message } from '../../../src/hl7v2/parse';
 
-const frames = (events: ReturnType<MllpFramer['push']>) => events.map((e) => (e.kind === 'frame' ? e.frame.toString() : `!${e.error}`));
+const frames = (events: ReturnType<MllpFramer['push']>) =>
+  events.map((e) => (e.kind === 'frame' ? e.frame.toString() : `!${e.error}`));
 
 describe('MLLP framing', () => {
   it('decodes one frame, several frames in a chunk, and a frame split across chunks', () => {
     const f = new MllpFramer(1000);
     expect(frames(f.push(encodeFrame('MSH|one')))).toEqual(['MSH|one']);
-    expect(frames(f.push(Buffer.concat([encodeFrame('MSH|two'), encodeFrame('MSH|three')])))).toEqual(['MSH|two', 'MSH|three']);
+    expect(frames(f.push(Buffer.concat([encodeFrame('MSH|two'), encodeFrame('MSH|three')])))).toEqual([
+      'MSH|two',
+      'MSH|three',
+    ]);
     const split = encodeFrame('MSH|four');
     expect(frames(f.push(split.subarray(0, 3)))).toEqual([]);
     expect(frames(f.push(split.subarray(3, split.length - 1)))).toEqual([]);
@@ -22,7 +26,10 @@ describe('MLLP framing', () => {
 
   it('reports data outside a frame, and resynchronises at the next start block', () => {
     const f = new MllpFramer(1000);
-    expect(frames(f.push(Buffer.concat([Buffer.from('garbage'), encodeFrame('MSH|ok')])))).toEqual(['!unframed', 'MSH|ok']);
+    expect(frames(f.push(Buffer.concat([Buffer.from('garbage'), encodeFrame('MSH|ok')])))).toEqual([
+      '!unframed',
+      'MSH|ok',
+    ]);
     expect(frames(f.push(Buffer.from('\r\n  ')))).toEqual([]);
   });
 
@@ -45,7 +52,13 @@ describe('HL7 ACK', () => {
   });
 
   it('names the problem in ERR, escaping delimiters in the text', () => {
-    const ack = parseHl7Message(buildAck(msg, 'AE', new Date(), 'A-2', { text: 'PID-3: no CPR | ^ here', location: 'PID-3', hl7ErrorCode: '101' }));
+    const ack = parseHl7Message(
+      buildAck(msg, 'AE', new Date(), 'A-2', {
+        text: 'PID-3: no CPR | ^ here',
+        location: 'PID-3',
+        hl7ErrorCode: '101',
+      }),
+    );
     const err = ack.segment('ERR');
     expect(ack.get(ack.segment('MSA'), 1)).toBe('AE');
     expect(ack.get(err, 2, 1)).toBe('PID');

@@ -1,0 +1,100 @@
+import { Queue, Worker, type ConnectionOptions } from 'bullmq';
+import type { Logger } from '../observability/logger';
+import type { Db } from '../store/db';
+import type { MeetingReminderScheduler } from './meeting-service';
+import { pendingReminders } from './meeting-store';
+
+/**
+ * Planning-meeting reminders as BullMQ delayed jobs, one per (meeting, version): a change or cancellation
+ * counts the version up, so an old job finds nothing to claim and a rebooked meeting gets a job of its own.
+ * The database (planning_meetings.reminder_due_at / reminder_sent_at) is the record: a reminder fires once,
+ * by a claim there, and `reconcile` (at start, then periodically) re-adds jobs Redis lost. Job data: ids only.
+ */
+export const MEETING_REMINDER_QUEUE = 'planning-meeting-reminders';
+
+interface JobData {
+  meetingId: string;
+  version: number;
+}
+
+export function meetingReminderJobId(meetingId: string, version: number): string {
+  return `meeting-reminder-${meetingId}-v${String(version)}`;
+}
+
+export interface MeetingReminders extends MeetingReminderScheduler {
+  readonly queue: Queue<JobData>;
+  reconcile(): Promise<number>;
+  close(): Promise<void>;
+}
+
+export function createMeetingReminders(
+  db: Db,
+  connection: ConnectionOptions,
+  options: {
+    prefix: string;
+    logger: Logger;
+    reconcileMs: number;
+    fire?: ((meetingId: string, version: number) => Promise<void>) | undefined;
+    workerConnection?: ConnectionOptions | undefined;
+  },
+): MeetingReminders {
+  const queue = new Queue<JobData>(MEETING_REMINDER_QUEUE, { connection, prefix: options.prefix });
+  const job = (meetingId: string, version: number, dueAt: Date) => ({
+    name: 'reminder',
+    data: { meetingId, version },
+    opts: {
+      jobId: meetingReminderJobId(meetingId, version),
+      delay: Math.max(0, dueAt.getTime() - Date.now()),
+      attempts: 5,
+      backoff: { type: 'exponential', delay: 1000 },
+      removeOnComplete: { age: 24 * 3600 },
+      // An unclaimed reminder is re-added by reconcile; a kept failed job would swallow that re-add.
+      removeOnFail: true,
+    },
+  });
+  const worker =
+    options.fire && options.workerConnection
+      ? new Worker<JobData>(MEETING_REMINDER_QUEUE, async (j) => options.fire?.(j.data.meetingId, j.data.version), {
+          connection: options.workerConnection,
+          prefix: options.prefix,
+          concurrency: 2,
+        })
+      : undefined;
+  worker?.on('error', (err) => {
+    options.logger.error({ err: { message: err.message } }, 'meeting reminder worker error');
+  });
+  let timer: NodeJS.Timeout | undefined;
+  const reminders: MeetingReminders = {
+    queue,
+    async schedule(meetingId, version, dueAt) {
+      const j = job(meetingId, version, dueAt);
+      await queue.add(j.name, j.data, j.opts);
+    },
+    async cancel(meetingId, version) {
+      await queue.remove(meetingReminderJobId(meetingId, version)).catch(() => 0);
+    },
+    async reconcile() {
+      const due = await pendingReminders(db);
+      await queue.addBulk(due.map((r) => job(r.id, r.version, r.dueAt)));
+      return due.length;
+    },
+    async close() {
+      if (timer) {
+        clearInterval(timer);
+      }
+      await worker?.close();
+      await queue.close();
+    },
+  };
+  if (worker) {
+    const run = () => {
+      reminders.reconcile().catch((e: unknown) => {
+        options.logger.warn({ err: { message: (e as Error).message } }, 'meeting reminder reconcile failed');
+      });
+    };
+    run();
+    timer = setInterval(run, options.reconcileMs);
+    timer.unref();
+  }
+  return reminders;
+}
