@@ -50,7 +50,7 @@ const MAX_REASON = 500;
 
 /**
  * The console's form bodies (application/x-www-form-urlencoded, at most 4 kB, a few fields). Mount it on
- * `/console` before the operator-session middleware, so that its CSRF check can read the form's `_csrf` field.
+ * `/console`; the CSRF check reads headers (Sec-Fetch-Site, Origin), not the forms' `_csrf` field.
  */
 export function consoleForms(): RequestHandler {
   return express.urlencoded({ extended: false, limit: '4kb', parameterLimit: 10 });

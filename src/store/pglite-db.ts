@@ -32,7 +32,13 @@ export async function openPgliteDb(dataDir: string | undefined): Promise<Db> {
       const unsubscribe = await pg.listen(channel, (payload) => {
         handlers.onNotify(payload);
       });
-      return unsubscribe;
+      // A closed PGlite refuses the UNLISTEN; its listeners are gone with it, so there is nothing left to stop
+      // (a gateway shutting down after its database was lost must still shut down).
+      return async () => {
+        if (!pg.closed) {
+          await unsubscribe();
+        }
+      };
     },
     close: () => pg.close(),
   };

@@ -58,8 +58,9 @@ describe('migration 012 (discard columns, recipient_value, status CHECKs)', () =
     }
     await migrate(db, before);
     await db.query(
-      `INSERT INTO messages (id, kind, status, sender_client_id, sender_role, message_header_id, request_hash, response)
-       VALUES ($1, 'discharge-letter', 'failed', 'demo-hospital', 'hospital', $2, 'h', '{}'::jsonb)`,
+      `INSERT INTO messages (id, kind, status, sender_client_id, sender_role, sender_sector, message_header_id,
+                             request_hash, response)
+       VALUES ($1, 'discharge-letter', 'failed', 'demo-hospital', 'hospital', 'health', $2, 'h', '{}'::jsonb)`,
       [messageId, randomUUID()],
     );
     for (const [id, status, error] of [
