@@ -39,6 +39,7 @@ import { storeCareManagerCopies } from '../care-team/care-manager-copies';
 import { disclosureOf } from '../consent/disclosure-of';
 import { buildForRecipient } from './medcom-message';
 import type { LookupCache } from '../cache/lookup-cache';
+import { refuseDisclosure } from '../consent/refuse-disclosure';
 
 /**
  * The intake pipeline shared by every document route: parse → map (pure) → check → resolve the recipient
@@ -517,27 +518,25 @@ async function assertDisclosurePermitted(
   if (decision.permit) {
     return decision.disclose;
   }
-  await deps.db.transaction((tx) =>
-    recordAudit(tx, {
-      action: 'refused',
+  const refusal = await refuseDisclosure(
+    deps.db,
+    {
       messageKind: req.kind,
       messageId,
       sender: { clientId: req.client.id, organization: req.client.organization },
       recipient: { ...target, name: recipient.name },
       patientCpr,
-      consent: decision.consent,
       purpose: { system: SYSTEM.actReason, code: 'TREAT', display: 'treatment' },
       dataClasses: [req.kind],
       reason: `refused at intake: ${decision.reason}`,
-    }),
-  );
-  deps.metrics.intake.inc({ kind: req.kind, outcome: 'refused' });
-  throw errors.forbidden({
-    diagnostics: decision.consent
+    },
+    decision,
+    decision.consent
       ? `consent: the patient has denied this disclosure to ${target.value}`
       : `consent: ${decision.reason}`,
-    reason: decision.consent ? 'consent-denied' : 'consent-missing',
-  });
+  );
+  deps.metrics.intake.inc({ kind: req.kind, outcome: 'refused' });
+  throw refusal;
 }
 
 function mapInput(deps: IntakeDeps, req: SubmitRequest, ctx: MappingContext): ClinicalDocument | EncounterNotification {

@@ -29,6 +29,7 @@ import {
   type CertificateRecipient,
   type CertificateRow,
 } from './certificate-store';
+import { refuseDisclosure, type Refusal } from '../consent/refuse-disclosure';
 
 /**
  * Sick-leave certificates from a GP: checked, then sent as one message per recipient, each built for what
@@ -180,11 +181,7 @@ async function accept(
     optional,
   );
   if (!toJobcentre.permit) {
-    await refusal(deps, client, certificate.patient.cpr, jobcentre.party, toJobcentre);
-    throw errors.forbidden({
-      diagnostics: `consent: ${toJobcentre.reason}`,
-      reason: toJobcentre.consent ? 'consent-denied' : 'consent-missing',
-    });
+    throw await refusal(deps, client, certificate.patient.cpr, jobcentre.party, toJobcentre);
   }
   targets.push({ ...jobcentre, audience: 'jobcentre', disclose: toJobcentre.disclose });
   for (const c of optional.filter((o) => !toJobcentre.disclose.includes(o))) {
@@ -548,20 +545,21 @@ async function refusal(
   client: GatewayClient,
   cpr: string,
   recipient: Party,
-  decision: { consent?: string; reason: string },
-): Promise<void> {
-  await deps.db.transaction((tx) =>
-    recordAudit(tx, {
-      action: 'refused',
+  decision: Refusal,
+): Promise<GatewayError> {
+  return refuseDisclosure(
+    deps.db,
+    {
       messageKind: 'sick-leave-certificate',
       messageId: randomUUID(),
       sender: { clientId: client.id, organization: client.organization },
       recipient: { system: recipient.system, value: recipient.value, name: recipient.name ?? undefined },
       patientCpr: cpr,
-      consent: decision.consent,
       dataClasses: REQUIRED,
       reason: `refused at intake: ${decision.reason}`,
-    }),
+    },
+    decision,
+    `consent: ${decision.reason}`,
   );
 }
 

@@ -1,7 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { OperationOutcomeIssue, Questionnaire, QuestionnaireResponse, Task } from 'fhir/r4';
 import type { GatewayClient } from '../auth/clients';
-import { recordAudit } from '../audit/record-audit';
 import { sectorOfOrganization, sectorOfRole, type DisclosureGuard } from '../consent/disclosure-guard';
 import type { Sector } from '../consent/evaluate-consent';
 import { kindFacts, type MessageKind } from '../messages/message-kinds';
@@ -55,6 +54,7 @@ import {
   updateTask,
   type ReminderKind,
 } from './task-store';
+import { refuseDisclosure } from '../consent/refuse-disclosure';
 
 /**
  * Status-report requests from a jobcentre to a physician, as a shared work list: the request (consent
@@ -379,23 +379,20 @@ async function refused(
   kind: MessageKind,
   decision: { consent?: string; reason: string },
 ) {
-  await deps.db.transaction((tx) =>
-    recordAudit(tx, {
-      action: 'refused',
+  return refuseDisclosure(
+    deps.db,
+    {
       messageKind: kind,
       messageId: randomUUID(),
       sender: { clientId: client.id, organization: client.organization },
       recipient: { system: recipient.system, value: recipient.value, name: recipient.name ?? undefined },
       patientCpr: cpr,
-      consent: decision.consent,
       dataClasses: [kindFacts(kind).dataClass],
       reason: `refused at intake: ${decision.reason}`,
-    }),
+    },
+    decision,
+    `consent: ${decision.reason}`,
   );
-  return errors.forbidden({
-    diagnostics: `consent: ${decision.reason}`,
-    reason: decision.consent ? 'consent-denied' : 'consent-missing',
-  });
 }
 
 /**

@@ -24,6 +24,7 @@ import {
   type SubscriptionRow,
 } from './subscription-store';
 import { TOPICS, topicByUrl, topicOfKind } from './topics';
+import { refuseDisclosure } from '../consent/refuse-disclosure';
 
 /**
  * Subscriptions for GP systems: create (a handshake activates it), read, update (status requested
@@ -142,24 +143,21 @@ async function assertConsentAllowsSubscription(
   if (!denied || decisions.some((d) => d.permit)) {
     return;
   }
-  await deps.db.transaction((tx) =>
-    recordAudit(tx, {
-      action: 'refused',
+  throw await refuseDisclosure(
+    deps.db,
+    {
       messageKind: 'subscription',
       messageId: randomUUID(),
       sender: GATEWAY,
       recipient: client.organization,
       purpose: TREATMENT,
       patientCpr: cpr,
-      consent: denied.consent,
       dataClasses: [topic.dataClass],
       reason: `subscription by ${client.id} to ${topic.title} refused: ${denied.reason}`,
-    }),
+    },
+    denied,
+    `Subscription.criteria: the patient's consent does not allow events about them to go to ${client.organization.value}`,
   );
-  throw errors.forbidden({
-    diagnostics: `Subscription.criteria: the patient's consent does not allow events about them to go to ${client.organization.value}`,
-    reason: denied.consent ? 'consent-denied' : 'consent-missing',
-  });
 }
 
 /**
@@ -370,20 +368,17 @@ export async function readDeliveredBundle(deps: SubscriptionDeps, client: Gatewa
       focusDisclosure(topicOfKind(found.kind), found.kind, client.organization),
     );
     if (!decision.permit) {
-      await deps.db.transaction((tx) =>
-        recordAudit(tx, {
+      throw await refuseDisclosure(
+        deps.db,
+        {
           ...audit,
-          action: 'refused',
-          consent: decision.consent,
           reason: `read by ${client.id} (GET /fhir/Bundle, listed practice's copy) refused: ${decision.reason}`,
-        }),
-      );
-      throw errors.forbidden({
-        diagnostics: decision.consent
+        },
+        decision,
+        decision.consent
           ? `id: the patient has denied this disclosure to ${client.organization.value}`
           : `id: ${decision.reason}`,
-        reason: decision.consent ? 'consent-denied' : 'consent-missing',
-      });
+      );
     }
     await deps.db.transaction((tx) =>
       recordAudit(tx, {
