@@ -21,10 +21,11 @@ export default tseslint.config(
     },
   },
   {
-    // Mappers are pure: no I/O, no config, no clock, no logger.
+    // Mappers are pure: no I/O, no config, no clock, no logger; and they choose no HTTP status (they return or
+    // throw issues, UnmappableInput; the service decides 400 or 422), so the HTTP error builders are not theirs.
     files: ['src/mappers/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: ['express', 'bullmq', 'ioredis', 'fhir-kit-client', 'pg', '@electric-sql/*', 'pino', '**/config', '**/store/**', '**/queue/**', '**/observability/**', 'node:fs', 'fs', 'node:http', 'http'] }],
+      'no-restricted-imports': ['error', { patterns: [{ group: ['express', 'bullmq', 'ioredis', 'fhir-kit-client', 'pg', '@electric-sql/*', 'pino', '**/config', '**/store/**', '**/queue/**', '**/observability/**', 'node:fs', 'fs', 'node:http', 'http'] }, { group: ['**/errors'], importNames: ['errors', 'GatewayError'], message: 'Mappers choose no HTTP status: return issues or throw UnmappableInput' }] }],
       'no-restricted-syntax': ['error', { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'Mappers take the time from MappingContext.now' }, { selector: "CallExpression[callee.object.name='Date'][callee.property.name='now']", message: 'Mappers take the time from MappingContext.now' }],
     },
   },

@@ -1,6 +1,7 @@
 import type { OperationOutcome } from 'fhir/r4';
 import type { NextFunction, Request, Response } from 'express';
 import { GatewayError, errors } from '../errors';
+import { UnmappableInput } from '../mappers/unmappable-input';
 import { maskPath } from '../observability/log-safety';
 import type { Logger } from '../observability/logger';
 import { databaseUnavailable } from '../store/unavailable';
@@ -41,6 +42,10 @@ export function errorHandler(logger: Logger) {
 function toGatewayError(err: unknown): GatewayError {
   if (err instanceof GatewayError) {
     return err;
+  }
+  if (err instanceof UnmappableInput) {
+    // Services answer a mapper's issues themselves (400 or 422); one that did not still has bad input, not a fault.
+    return errors.invalid(...err.issues);
   }
   const e = err as { type?: unknown; status?: unknown; limit?: unknown; message?: unknown; charset?: unknown } | null;
   switch (e?.type) {

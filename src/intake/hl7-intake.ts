@@ -1,4 +1,4 @@
-import { GatewayError } from '../errors';
+import { GatewayError, errors } from '../errors';
 import { charsetFromSetting, decodeHl7Bytes, type DecodedHl7 } from '../hl7v2/charset';
 import { Hl7ParseError, parseHl7Batch, type Hl7Batch, type Hl7Message } from '../hl7v2/parse';
 import type { Hl7Header } from '../hl7v2/parse-error';
@@ -53,6 +53,22 @@ export function readHl7Batch(text: string, profile: Hl7SenderProfile): Hl7Batch 
 /** Whether the input was a batch (a header, or more than one message), as opposed to one message. */
 export function isBatch(batch: Hl7Batch): boolean {
   return batch.header !== undefined || batch.messages.length > 1;
+}
+
+/** The one message of input that is not a batch; its parse error as the 400 naming where. */
+export function singleMessage(batch: Hl7Batch): Hl7Message {
+  const [only] = batch.messages;
+  if (only instanceof Hl7ParseError) {
+    throw hl7Refusal(only);
+  }
+  if (only === undefined) {
+    throw errors.invalid({
+      diagnostics: 'MSH: the body holds no HL7 message',
+      expression: 'MSH',
+      reason: 'malformed-hl7',
+    });
+  }
+  return only;
 }
 
 /** How one message of a batch fared. */

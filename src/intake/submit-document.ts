@@ -20,7 +20,8 @@ import {
 import { Hl7ParseError, parseHl7Message, type Hl7Message } from '../hl7v2/parse';
 import type { Hl7Charset } from '../hl7v2/charset';
 import type { Hl7SenderProfile } from '../hl7v2/sender-profile';
-import { assertProductionMessage } from '../mappers/hl7v2/processing-id';
+import { processingIdIssue } from '../mappers/hl7v2/processing-id';
+import { UnmappableInput } from '../mappers/unmappable-input';
 import { buildMessageBundle } from '../mappers/message/build-message';
 import { kindOfHl7, MESSAGE_KINDS } from '../messages/message-kinds';
 import { minimiseDocument } from '../mappers/minimise';
@@ -75,6 +76,8 @@ export interface SubmitRequest {
   idempotencyKey?: string | undefined;
   /** HL7 v2: the sender's default character set and department (see src/hl7v2/sender-profile.ts). */
   hl7?: Hl7SenderProfile | undefined;
+  /** HL7 v2: the message as the edge (HTTP route, MLLP listener) parsed it from `body`, so it is parsed once. */
+  hl7Message?: Hl7Message | undefined;
 }
 
 export interface SubmitResult {
@@ -95,8 +98,7 @@ function eventOf(kind: DocumentKind) {
 }
 
 /** What an HL7 v2 message is, from MSH-9: a discharge letter (MDM, ORU) or an admission/discharge notification. */
-export function hl7DocumentKind(body: unknown, charset?: Hl7Charset): DocumentKind {
-  const msg = parseHl7(body, charset);
+export function hl7DocumentKind(msg: Hl7Message): DocumentKind {
   const kind = kindOfHl7(msg.messageType.code, msg.messageType.trigger);
   const document = DOCUMENT_KINDS.find((k) => k === kind);
   if (document) {
@@ -130,20 +132,30 @@ export function hl7Refusal(e: Hl7ParseError): GatewayError {
   });
 }
 
+/** The HL7 v2 message of a request: as the edge parsed it, else parsed here (once per request). */
+function hl7MessageOf(req: Omit<SubmitRequest, 'kind' | 'idempotencyKey'>): Hl7Message | undefined {
+  if (req.format !== 'hl7v2') {
+    return undefined;
+  }
+  return req.hl7Message ?? parseHl7(req.body, req.hl7?.charset);
+}
+
 /** MSH-10 is the idempotency key of an HL7 message, scoped by its sending application (MSH-3). */
-function hl7IdempotencyKey(req: SubmitRequest): string | undefined {
-  if (req.format !== 'hl7v2' || req.idempotencyKey) {
+function hl7IdempotencyKey(req: SubmitRequest, msg: Hl7Message | undefined): string | undefined {
+  if (!msg || req.idempotencyKey) {
     return req.idempotencyKey;
   }
-  const msg = parseHl7(req.body, req.hl7?.charset);
   return msg.controlId ? `hl7-${msg.sendingApplication}-${msg.controlId}`.slice(0, 200) : undefined;
 }
 
 export async function submitDocument(deps: IntakeDeps, request: SubmitRequest): Promise<SubmitResult> {
-  if (request.format === 'hl7v2') {
-    assertProductionMessage(parseHl7(request.body, request.hl7?.charset));
+  const hl7Message = hl7MessageOf(request);
+  // A well-formed message from a test system: readable, but not to be delivered (422, MLLP AR).
+  const notProduction = hl7Message && processingIdIssue(hl7Message);
+  if (notProduction) {
+    throw errors.unprocessable(notProduction);
   }
-  const req = { ...request, idempotencyKey: hl7IdempotencyKey(request) };
+  const req = { ...request, hl7Message, idempotencyKey: hl7IdempotencyKey(request, hl7Message) };
   const requestHash = createHash('sha256')
     .update(`${req.kind}\n${req.format}\n${JSON.stringify(req.body)}`)
     .digest('hex');
@@ -319,9 +331,10 @@ export async function convertInput(
   deps: IntakeDeps,
   req: Omit<SubmitRequest, 'kind' | 'idempotencyKey'>,
 ): Promise<{ bundle: Bundle; outcome: OperationOutcome }> {
-  const kind = req.format === 'hl7v2' ? hl7DocumentKind(req.body, req.hl7?.charset) : guessKind(req);
+  const hl7Message = hl7MessageOf(req);
+  const kind = hl7Message ? hl7DocumentKind(hl7Message) : guessKind(req);
   const ctx: MappingContext = { now: new Date(), newId: randomUUID, gatewayEndpoint: deps.gatewayEndpoint };
-  let document = mapInput(deps, { ...req, kind }, ctx);
+  let document = mapInput(deps, { ...req, kind, hl7Message }, ctx);
   const issues: OperationOutcomeIssue[] = [];
   if (document.kind === 'discharge-letter') {
     const warnings = checkDischargeLetterCompleteness(document);
@@ -539,9 +552,25 @@ async function assertDisclosurePermitted(
   throw refusal;
 }
 
+/**
+ * The input as the gateway's document. A mapper says what is wrong with input it cannot map (UnmappableInput);
+ * here that is a 400: the body is not what its format says (an HL7 field, a FHIR element it names).
+ */
 function mapInput(deps: IntakeDeps, req: SubmitRequest, ctx: MappingContext): ClinicalDocument | EncounterNotification {
+  try {
+    return mapInputOrThrow(deps, req, ctx);
+  } catch (e) {
+    throw e instanceof UnmappableInput ? errors.invalid(...e.issues) : e;
+  }
+}
+
+function mapInputOrThrow(
+  deps: IntakeDeps,
+  req: SubmitRequest,
+  ctx: MappingContext,
+): ClinicalDocument | EncounterNotification {
   if (req.format === 'hl7v2') {
-    const msg = parseHl7(req.body, req.hl7?.charset);
+    const msg = req.hl7Message ?? parseHl7(req.body, req.hl7?.charset);
     const sender = { departmentSor: req.hl7?.departmentSor };
     if (req.kind === 'admission-notification' || req.kind === 'discharge-notification') {
       return mapHl7ToEncounterNotification(msg, ctx, sender);

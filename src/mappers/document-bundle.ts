@@ -1,5 +1,5 @@
 import type { Bundle, Composition, Organization, Patient, Reference, Resource } from 'fhir/r4';
-import { errors } from '../errors';
+import { UnmappableInput } from './unmappable-input';
 import { cloneJson } from '../json/json-text';
 import type { ClinicalDocument } from './clinical-document';
 import type { MappingContext } from './context';
@@ -19,20 +19,20 @@ export function readDocumentBundle(
 ): ClinicalDocument {
   const bundle = input as Partial<Bundle> | null;
   if (!bundle || typeof bundle !== 'object' || bundle.resourceType !== 'Bundle') {
-    throw errors.invalid({
+    throw new UnmappableInput({
       diagnostics: 'resourceType: expected a FHIR Bundle of type document',
       expression: 'Bundle',
     });
   }
   if (bundle.type !== 'document') {
-    throw errors.invalid({
+    throw new UnmappableInput({
       diagnostics: `Bundle.type: expected "document", got "${String(bundle.type)}"`,
       expression: 'Bundle.type',
     });
   }
   const first = bundle.entry?.[0]?.resource;
   if (first?.resourceType !== 'Composition') {
-    throw errors.invalid({
+    throw new UnmappableInput({
       diagnostics: 'Bundle.entry[0].resource: the first entry of a document must be its Composition',
       expression: 'Bundle.entry[0].resource',
     });
@@ -51,20 +51,20 @@ export function readDocumentBundle(
   const resolve = resolver(entries);
   const patient = resolve(composition.subject, 'Patient') as Patient | undefined;
   if (!patient) {
-    throw errors.invalid({
+    throw new UnmappableInput({
       diagnostics: 'Composition.subject: must reference a Patient inside the Bundle',
       expression: 'Bundle.entry[0].resource.subject',
     });
   }
   const cpr = patient.identifier?.find((i) => i.system === SYSTEM.cpr)?.value;
   if (!cpr) {
-    throw errors.invalid({
+    throw new UnmappableInput({
       diagnostics: `Patient.identifier: the patient needs a CPR number (system ${SYSTEM.cpr})`,
       expression: 'Patient.identifier',
     });
   }
   if (!/^[0-9]{10}$/.test(cpr)) {
-    throw errors.invalid({
+    throw new UnmappableInput({
       diagnostics: 'Patient.identifier: a CPR number has 10 digits, without a dash',
       expression: 'Patient.identifier',
     });

@@ -194,11 +194,12 @@ export async function handleFrame(
     }
     const profile = profileOf(rule, defaultCharset);
     return submitDocument(intake, {
-      kind: hl7DocumentKind(msg.text, profile.charset),
+      kind: hl7DocumentKind(msg),
       client: rule.client,
       format: 'hl7v2',
       body: msg.text,
       hl7: { ...profile, charset: frameProfile.charset },
+      hl7Message: msg,
     });
   }).catch((e: unknown) => {
     logger.error({ err: e }, 'MLLP message failed');

@@ -18,6 +18,7 @@ import {
   decodeHl7Input,
   isBatch,
   readHl7Batch,
+  singleMessage,
   takeHl7Messages,
   type Hl7MessageOutcome,
 } from '../intake/hl7-intake';
@@ -41,23 +42,26 @@ export function documentRoutes(deps: IntakeDeps): Router {
       if (isBatch(batch)) {
         const outcomes = await takeHl7Messages(batch, (msg) =>
           submitDocument(deps, {
-            kind: kind ?? hl7DocumentKind(msg.text, profile.charset),
+            kind: kind ?? hl7DocumentKind(msg),
             client,
             format,
             body: msg.text,
             hl7: profile,
+            hl7Message: msg,
           }),
         );
         sendFhir(res, 200, batchResponse(batch.controlId, outcomes));
         return;
       }
+      const only = singleMessage(batch);
       const result = await submitDocument(deps, {
-        kind: kind ?? hl7DocumentKind(text, profile.charset),
+        kind: kind ?? hl7DocumentKind(only),
         client,
         format,
         body: text,
         idempotencyKey: idempotencyKey(req),
         hl7: profile,
+        hl7Message: only,
       });
       answer(res, result);
       return;

@@ -1,4 +1,4 @@
-import { errors } from '../../errors';
+import { UnmappableInput } from '../unmappable-input';
 import type { Hl7Message } from '../../hl7v2/parse';
 
 /**
@@ -38,13 +38,13 @@ function daysIn(year: number, month: number): number {
 
 /**
  * Reads one DTM value; `field` names it in errors ("PV1-44"). `defaultOffset` ("+01:00") applies to a time
- * without its own offset; without it, Danish time. Throws a 400 naming the field for anything that is not a
+ * without its own offset; without it, Danish time. Throws UnmappableInput naming the field for anything that is not a
  * real date/time at a precision HL7 allows.
  */
 export function readHl7DateTime(value: string, field: string, defaultOffset?: string): Hl7DateTime {
   const m = DTM.exec(value.trim());
   const refuse = (why: string) =>
-    errors.invalid({
+    new UnmappableInput({
       diagnostics: `${field}: ${JSON.stringify(value)} ${why}`,
       expression: field,
       reason: 'hl7-date',
@@ -119,7 +119,7 @@ export function dateTimeField(
   const read = readHl7DateTime(value, location, messageOffset(msg));
   const order: Precision[] = ['year', 'month', 'day', 'time'];
   if (order.indexOf(read.precision) < order.indexOf(minimum)) {
-    throw errors.invalid({
+    throw new UnmappableInput({
       diagnostics: `${location}: ${JSON.stringify(value)} is too imprecise here: at least the ${minimum === 'time' ? 'time' : minimum} is needed (YYYYMMDD${minimum === 'time' ? 'HHMM' : ''})`,
       expression: location,
       reason: 'hl7-date',

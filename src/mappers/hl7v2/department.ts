@@ -1,4 +1,4 @@
-import { errors } from '../../errors';
+import { UnmappableInput } from '../unmappable-input';
 import type { Hl7Message } from '../../hl7v2/parse';
 
 /**
@@ -32,7 +32,7 @@ export interface DepartmentSor {
   source: 'MSH-4' | 'PV1-3' | 'sender';
 }
 
-/** The department's SOR code by the order above; a 400 naming MSH-4 and PV1-3 when none of them gives one. */
+/** The department's SOR code by the order above; UnmappableInput naming MSH-4 and PV1-3 when none of them gives one. */
 export function departmentSor(msg: Hl7Message, senderSor?: string): DepartmentSor {
   const msh = msg.segment('MSH');
   const fromMsh = [msg.get(msh, 4, 1), msg.get(msh, 4, 2)].map(asSor).find(Boolean);
@@ -48,7 +48,7 @@ export function departmentSor(msg: Hl7Message, senderSor?: string): DepartmentSo
   if (fromSender) {
     return { sor: fromSender, source: 'sender' };
   }
-  throw errors.invalid({
+  throw new UnmappableInput({
     diagnostics:
       "MSH-4: no SOR code for the sending department: give it in MSH-4 (HD-1 or HD-2), in PV1-3's facility (PL.4, universal id), or configure one for this sender",
     expression: 'MSH-4',

@@ -1,4 +1,4 @@
-import { errors } from '../../errors';
+import { UnmappableInput } from '../unmappable-input';
 import type { Hl7Message, Segment } from '../../hl7v2/parse';
 import type { NativeAttachment, NativeDiagnosis, NativeDischargeLetter } from '../native-types';
 import { edMimeType } from './attachment-type';
@@ -40,7 +40,7 @@ export const DOCUMENT_DATE_FIELDS = [
 export function mapHl7ToDischargeLetter(msg: Hl7Message, sender: Hl7SenderDefaults = {}): NativeDischargeLetter {
   const type = `${msg.messageType.code}^${msg.messageType.trigger}`;
   if (!SUPPORTED.includes(type)) {
-    throw errors.invalid({
+    throw new UnmappableInput({
       diagnostics: `MSH-9: ${type} is not a document message (supported: ${SUPPORTED.join(', ')})`,
       expression: 'MSH-9',
       reason: 'unsupported-message-type',
@@ -53,7 +53,7 @@ export function mapHl7ToDischargeLetter(msg: Hl7Message, sender: Hl7SenderDefaul
   const cpr = findCpr(msg, pid);
   const { text, attachments } = documentContent(msg);
   if (!text && attachments.length === 0) {
-    throw errors.invalid({
+    throw new UnmappableInput({
       diagnostics: `OBX-5: the ${type} carries no document text (TX, FT or ST) and no Base64 attachment (ED): there is no letter to deliver`,
       expression: 'OBX-5',
       reason: 'missing-field',
@@ -65,14 +65,14 @@ export function mapHl7ToDischargeLetter(msg: Hl7Message, sender: Hl7SenderDefaul
   const end =
     dateTimeField(msg, 'PV1', 45, 'day') ?? dateTimeField(msg, 'TXA', 4, 'day') ?? dateTimeField(msg, 'MSH', 7, 'day');
   if (!start || !end) {
-    throw errors.invalid({
+    throw new UnmappableInput({
       diagnostics: 'PV1-44: the admission date/time (and PV1-45 the discharge) are needed for a discharge letter',
       expression: 'PV1-44',
       reason: 'missing-field',
     });
   }
   if (endsBeforeStart(start, end)) {
-    throw errors.invalid({
+    throw new UnmappableInput({
       diagnostics: `PV1-45: the discharge (${end}) lies before the admission in PV1-44 (${start})`,
       expression: 'PV1-45',
       reason: 'hl7-date',
@@ -103,7 +103,7 @@ export function mapHl7ToDischargeLetter(msg: Hl7Message, sender: Hl7SenderDefaul
   // MDM^T10 replaces an earlier document: TXA-13 is its unique document number.
   const replaces = type === 'MDM^T10' ? msg.get(txa, 13) : '';
   if (type === 'MDM^T10' && !replaces) {
-    throw errors.invalid({
+    throw new UnmappableInput({
       diagnostics: 'TXA-13: an MDM^T10 must name the document it replaces (parent document number)',
       expression: 'TXA-13',
       reason: 'missing-field',
@@ -138,7 +138,7 @@ export function findCpr(msg: Hl7Message, pid: Segment | undefined): string {
       return id;
     }
   }
-  throw errors.invalid({
+  throw new UnmappableInput({
     diagnostics:
       'PID-3: no CPR number: give a PID-3 repetition with assigning authority CPR, DK-CPR or 1.2.208.176.1.2 (or identifier type CPR) and 10 digits',
     expression: 'PID-3',
@@ -171,7 +171,7 @@ function edAttachment(msg: Hl7Message, obx: Segment, index: number): NativeAttac
   const ed = msg.field(obx, 5)[0] ?? [];
   const at = `OBX-5 (OBX ${msg.get(obx, 1) || index + 1})`;
   const refuse = (why: string) =>
-    errors.invalid({ diagnostics: `${at}: ${why}`, expression: 'OBX-5', reason: 'hl7-attachment' });
+    new UnmappableInput({ diagnostics: `${at}: ${why}`, expression: 'OBX-5', reason: 'hl7-attachment' });
   const typeOfData = ed[1]?.[0] ?? '';
   const subtype = ed[2]?.[0] ?? '';
   const mime = edMimeType(typeOfData, subtype);

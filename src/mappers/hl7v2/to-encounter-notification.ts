@@ -1,5 +1,5 @@
 import type { Encounter } from 'fhir/r4';
-import { errors } from '../../errors';
+import { UnmappableInput } from '../unmappable-input';
 import type { Hl7Message } from '../../hl7v2/parse';
 import type { MappingContext } from '../context';
 import { kindOfHl7 } from '../../messages/message-kinds';
@@ -43,7 +43,7 @@ export function mapHl7ToEncounterNotification(
 ): EncounterNotification {
   const kind = hl7NotificationKind(msg);
   if (!kind) {
-    throw errors.invalid({
+    throw new UnmappableInput({
       diagnostics: `MSH-9: ${msg.messageType.code}^${msg.messageType.trigger} is not an admission (ADT^A01) or discharge (ADT^A03)`,
       expression: 'MSH-9',
       reason: 'unsupported-message-type',
@@ -64,7 +64,7 @@ export function mapHl7ToEncounterNotification(
     dateTimeField(msg, 'PV1', 44, 'day') ??
     (kind === 'admission-notification' ? dateTimeField(msg, 'EVN', 2, 'day') : undefined);
   if (!start) {
-    throw errors.invalid({
+    throw new UnmappableInput({
       diagnostics: 'PV1-44: the admission date/time is needed',
       expression: 'PV1-44',
       reason: 'missing-field',
@@ -75,14 +75,14 @@ export function mapHl7ToEncounterNotification(
       ? (dateTimeField(msg, 'PV1', 45, 'day') ?? dateTimeField(msg, 'EVN', 2, 'day'))
       : undefined;
   if (kind === 'discharge-notification' && !end) {
-    throw errors.invalid({
+    throw new UnmappableInput({
       diagnostics: 'PV1-45: the discharge date/time is needed for ADT^A03',
       expression: 'PV1-45',
       reason: 'missing-field',
     });
   }
   if (end && endsBeforeStart(start, end)) {
-    throw errors.invalid({
+    throw new UnmappableInput({
       diagnostics: `PV1-45: the discharge (${end}) lies before the admission in PV1-44 (${start})`,
       expression: 'PV1-45',
       reason: 'hl7-date',

@@ -2,22 +2,22 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildAck, buildBatchAck, cutAtWord } from '../../../src/hl7v2/ack';
 import { Hl7ParseError, parseHl7Batch, parseHl7Message } from '../../../src/hl7v2/parse';
-import type { GatewayError } from '../../../src/errors';
+import { UnmappableInput } from '../../../src/mappers/unmappable-input';
 import { edMimeType } from '../../../src/mappers/hl7v2/attachment-type';
 import { readHl7DateTime } from '../../../src/mappers/hl7v2/datetime';
 import { departmentSor } from '../../../src/mappers/hl7v2/department';
-import { assertProductionMessage } from '../../../src/mappers/hl7v2/processing-id';
+import { processingIdIssue } from '../../../src/mappers/hl7v2/processing-id';
 import { mapHl7ToDischargeLetter } from '../../../src/mappers/hl7v2/to-discharge-letter';
 import { mapHl7ToEncounterNotification } from '../../../src/mappers/hl7v2/to-encounter-notification';
 import { testContext } from '../../helpers/mapping-context';
 
 /** HL7 v2 meaning beyond syntax: null, dates, batches, ED typing, the department's SOR, MSH-11 and ACKs. */
 const fixture = (name = 'mdm-t02-discharge.hl7') => readFileSync(join(__dirname, '../../fixtures/hl7v2', name), 'utf8');
-const refusal = (f: () => unknown): GatewayError => {
+const refusal = (f: () => unknown): UnmappableInput => {
   try {
     f();
   } catch (e) {
-    return e as GatewayError;
+    return e as UnmappableInput;
   }
   throw new Error('expected a refusal');
 };
@@ -61,10 +61,10 @@ describe('HL7 v2 dates and times', () => {
     ['20261028093000+2500', /offset/],
   ])('refuses %s naming the HL7 field', (input, why) => {
     const error = refusal(() => readHl7DateTime(input, 'PV1-44'));
-    expect(error.status).toBe(400);
-    expect(error.outcome.issue[0]?.expression).toEqual(['PV1-44']);
-    expect(error.outcome.issue[0]?.diagnostics).toMatch(/^PV1-44: /);
-    expect(error.outcome.issue[0]?.diagnostics).toMatch(why);
+    expect(error).toBeInstanceOf(UnmappableInput);
+    expect(error.issues[0]?.expression).toEqual('PV1-44');
+    expect(error.issues[0]?.diagnostics).toMatch(/^PV1-44: /);
+    expect(error.issues[0]?.diagnostics).toMatch(why);
   });
 
   it('refuses an impossible date in every field read, naming that field (not admission.start)', () => {
@@ -75,7 +75,7 @@ describe('HL7 v2 dates and times', () => {
       ['EVN|T02|20261120100500', 'EVN|T02|20261120250500', 'EVN-2'],
     ] as const) {
       const error = refusal(() => letter(fixture().replace(from, to)));
-      expect(error.outcome.issue[0]?.expression).toEqual([field]);
+      expect(error.issues[0]?.expression).toEqual(field);
     }
   });
 
@@ -83,7 +83,7 @@ describe('HL7 v2 dates and times', () => {
     const summer = fixture().replace('20261120100500||MDM', '20261120100500+0000||MDM');
     expect(letter(summer).admission.start).toBe('2026-10-28T09:30:00+00:00');
     const backwards = fixture().replace('20261028093000|20261120100000', '20261028093000|20261027100000');
-    expect(refusal(() => letter(backwards)).outcome.issue[0]?.expression).toEqual(['PV1-45']);
+    expect(refusal(() => letter(backwards)).issues[0]?.expression).toEqual('PV1-45');
   });
 
   it('keeps PV1-44 09:30 in the admission notification Encounter', () => {
@@ -143,9 +143,9 @@ describe('ED attachments (HL7 tables 0191/0291 or MIME type/subtype)', () => {
     const ap = fixture().replace('^application^pdf^Base64^', '^AP^PDF^Base64^');
     expect(letter(ap).attachments?.[0]?.contentType).toBe('application/pdf');
     const odd = fixture().replace('^application^pdf^Base64^', '^AP^XYZ^Base64^');
-    expect(refusal(() => letter(odd)).outcome.issue[0]?.expression).toEqual(['OBX-5']);
+    expect(refusal(() => letter(odd)).issues[0]?.expression).toEqual('OBX-5');
     const notBase64 = fixture().replace('^application^pdf^Base64^JVBERi0x', '^application^pdf^Base64^!!!!');
-    expect(refusal(() => letter(notBase64)).outcome.issue[0]?.expression).toEqual(['OBX-5']);
+    expect(refusal(() => letter(notBase64)).issues[0]?.expression).toEqual('OBX-5');
   });
 });
 
@@ -169,26 +169,20 @@ describe("where the department's SOR code comes from", () => {
   it("else the sender's configured department; a name, a SHAK code or nothing alone is refused naming MSH-4", () => {
     const text = named(fixture());
     expect(departmentSor(parseHl7Message(text), '265161000016004').source).toBe('sender');
-    expect(refusal(() => letter(text)).outcome.issue[0]?.expression).toEqual(['MSH-4']);
+    expect(refusal(() => letter(text)).issues[0]?.expression).toEqual('MSH-4');
     const shak = fixture().replace('Psykiatrisk Center Demo^265161000016004^L', '7001^^L');
-    expect(refusal(() => letter(shak)).outcome.issue[0]?.expression).toEqual(['MSH-4']);
+    expect(refusal(() => letter(shak)).issues[0]?.expression).toEqual('MSH-4');
   });
 });
 
 describe('MSH-11 processing id', () => {
   it.each(['T', 'D', ''])('refuses %j (never to a production recipient), naming MSH-11', (id) => {
     const msg = parseHl7Message(fixture().replace('|P|2.5|', `|${id}|2.5|`));
-    const error = refusal(() => {
-      assertProductionMessage(msg);
-    });
-    expect(error.status).toBe(422);
-    expect(error.outcome.issue[0]?.expression).toEqual(['MSH-11']);
+    expect(processingIdIssue(msg)).toMatchObject({ expression: 'MSH-11', reason: 'hl7-processing-id' });
   });
 
   it('takes P', () => {
-    expect(() => {
-      assertProductionMessage(parseHl7Message(fixture()));
-    }).not.toThrow();
+    expect(processingIdIssue(parseHl7Message(fixture()))).toBeUndefined();
   });
 });
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { GatewayError } from '../../../src/errors';
+import { UnmappableInput } from '../../../src/mappers/unmappable-input';
 import { parseHl7Message } from '../../../src/hl7v2/parse';
 import { mapNativeDischargeLetter } from '../../../src/mappers/discharge-letter/from-native';
 import { mapHl7ToDischargeLetter } from '../../../src/mappers/hl7v2/to-discharge-letter';
@@ -13,7 +13,7 @@ const refusal = (text: string) => {
   try {
     map(text);
   } catch (e) {
-    return e as GatewayError;
+    return e as UnmappableInput;
   }
   throw new Error('expected a refusal');
 };
@@ -94,8 +94,8 @@ describe('HL7 v2 MDM^T02 → native discharge letter', () => {
     ['no admission date', (t: string) => t.replace('20261028093000|20261120100000', '|'), /PV1-44/],
   ])('refuses %s, naming the HL7 field', (_name, change, field) => {
     const error = refusal(change(fixture()));
-    expect(error.status).toBe(400);
-    expect(error.outcome.issue[0]?.expression?.[0]).toMatch(field);
+    expect(error).toBeInstanceOf(UnmappableInput);
+    expect(error.issues[0]?.expression).toMatch(field);
   });
 });
 
@@ -122,8 +122,6 @@ describe('HL7 v2 MDM^T10: a document replacing an earlier one', () => {
   });
 
   it('refuses a T10 that does not name the replaced document (TXA-13)', () => {
-    expect(refusal(fixture().replace('MDM^T02^MDM_T02', 'MDM^T10^MDM_T10')).outcome.issue[0]?.expression?.[0]).toBe(
-      'TXA-13',
-    );
+    expect(refusal(fixture().replace('MDM^T02^MDM_T02', 'MDM^T10^MDM_T10')).issues[0]?.expression).toBe('TXA-13');
   });
 });

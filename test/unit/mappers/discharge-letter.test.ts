@@ -10,7 +10,7 @@ import type {
   Patient,
   Resource,
 } from 'fhir/r4';
-import { GatewayError } from '../../../src/errors';
+import { UnmappableInput } from '../../../src/mappers/unmappable-input';
 import type { ClinicalDocument } from '../../../src/mappers/clinical-document';
 import { mapNativeClinicalDocument } from '../../../src/mappers/clinical-document/from-native';
 import {
@@ -211,9 +211,8 @@ describe('FHIR discharge document → ClinicalDocument', () => {
     } catch (e) {
       error = e;
     }
-    expect(error).toBeInstanceOf(GatewayError);
-    expect((error as GatewayError).status).toBe(400);
-    expect((error as GatewayError).outcome.issue[0]?.diagnostics).toMatch(text);
+    expect(error).toBeInstanceOf(UnmappableInput);
+    expect((error as UnmappableInput).issues[0]?.diagnostics).toMatch(text);
   };
 
   it("keeps the sender's resources and finds CPR and GP", () => {
