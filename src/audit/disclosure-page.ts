@@ -16,6 +16,7 @@ import { SYSTEM } from '../mappers/systems';
  * (organisation names, reasons, codes) is escaped.
  */
 import { DATA_CLASS, PURPOSE, type Lang } from '../mappers/consent-labels';
+import { MESSAGE_KINDS } from '../messages/message-kinds';
 
 export type { Lang };
 
@@ -81,16 +82,19 @@ const UI = {
   noEnd: { da: 'uden slutdato', en: 'no end date' },
 } satisfies Record<string, Text>;
 
-/** What kind of information a message carried (AuditEvent.entity.name: the message kind). */
+/**
+ * What kind of information an entry is about (AuditEvent.entity.name). A message kind's words are the kind table's
+ * (messages/message-kinds.ts), so a new kind cannot reach this page as a raw code; the rest are log entries about
+ * things that are not messages.
+ */
 const KIND: Record<string, Text> = {
-  'discharge-letter': { da: 'Et udskrivningsbrev', en: 'A discharge letter' },
-  'clinical-document': { da: 'Et klinisk notat eller dokument', en: 'A clinical note or document' },
-  'admission-notification': { da: 'Besked om, at du blev indlagt', en: 'A notice that you were admitted' },
-  'discharge-notification': { da: 'Besked om, at du blev udskrevet', en: 'A notice that you were discharged' },
-  'status-report': { da: 'En statusattest (lægens svar)', en: "A status report (the doctor's answer)" },
-  'status-report-request': { da: 'En anmodning om en statusattest', en: 'A request for a status report' },
-  'sick-leave-certificate': { da: 'En sygemelding (lægeerklæring)', en: 'A sick-leave certificate' },
+  ...Object.fromEntries(Object.entries(MESSAGE_KINDS).map(([kind, facts]) => [kind, facts.label])),
   'subscription-notification': { da: 'En besked om en ny hændelse', en: 'A notice of something new' },
+  subscription: {
+    da: 'Et abonnement på hændelser om dig (fra din læge)',
+    en: 'A subscription to events about you (by your doctor)',
+  },
+  'care-team': { da: 'Dit behandlingsteam (kontaktperson)', en: 'Your care team (care manager)' },
   consent: { da: 'Et samtykke', en: 'A consent' },
 };
 

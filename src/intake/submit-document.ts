@@ -367,7 +367,7 @@ export async function convertInput(
         patientCpr: document.patientCpr,
         consent: a.consent,
         purpose: { system: SYSTEM.actReason, code: 'TREAT', display: 'treatment' },
-        dataClasses: [kind],
+        dataClasses: [MESSAGE_KINDS[kind].dataClass],
         reason: a.reason,
       }),
     );
@@ -540,7 +540,7 @@ async function assertDisclosurePermitted(
       recipient: { ...target, name: recipient.name },
       patientCpr,
       purpose: { system: SYSTEM.actReason, code: 'TREAT', display: 'treatment' },
-      dataClasses: [req.kind],
+      dataClasses: [MESSAGE_KINDS[req.kind].dataClass],
       reason: `refused at intake: ${decision.reason}`,
     },
     decision,

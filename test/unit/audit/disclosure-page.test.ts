@@ -1,6 +1,9 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import type { AuditEvent, Consent } from 'fhir/r4';
 import { disclosurePage } from '../../../src/audit/disclosure-page';
 import { SYSTEM } from '../../../src/mappers/systems';
+import { MESSAGE_KIND_NAMES } from '../../../src/messages/message-kinds';
 import { buildConsentAuditEvent, describeChange } from '../../../src/mappers/consent-audit-event';
 
 /** The page renders AuditEvent kinds it has no label for, and escapes everything that comes from data. */
@@ -91,5 +94,50 @@ describe('consent changes on the patient page, in the page language', () => {
     expect(describeChange('consent-withdrawn', before, { ...before, status: 'inactive' }, 'da')).toBe(
       'trukket tilbage; det tillader kommune 0101 at få hvad du kan og ikke kan til Kommunens opfølgning på sygedagpenge',
     );
+  });
+});
+
+describe('every kind of message, in words', () => {
+  const delivered = (kind: string): AuditEvent => ({
+    resourceType: 'AuditEvent',
+    type: { system: 'http://dicom.nema.org/resources/ontology/DCM', code: '110106', display: 'Export' },
+    subtype: [{ system: 'http://sektorbro.dk/fhir/CodeSystem/sektorbro-audit-actions', code: 'delivered' }],
+    action: 'C',
+    recorded: '2026-11-29T10:00:00Z',
+    outcome: '0',
+    agent: [],
+    source: { observer: { display: 'Sektorbro gateway' } },
+    entity: [{ type: { code: '2' }, name: kind }],
+  });
+
+  // The kinds the gateway writes to the disclosure log: every message kind, and the log entries that are not
+  // messages (src/ writes `messageKind: '<kind>'` for these). Each once showed as its raw code on the page.
+  const kinds = [...MESSAGE_KIND_NAMES, 'subscription', 'subscription-notification', 'care-team'];
+
+  it.each(kinds)('names %s in Danish and in English, never by its code', (kind) => {
+    for (const lang of ['da', 'en'] as const) {
+      const html = disclosurePage({
+        events: [delivered(kind)],
+        consents: [],
+        names: new Map(),
+        lang,
+        otherLanguageHref: '',
+      });
+      const cells = [...html.matchAll(/<td>([^<]*)<\/td>/g)].map((m) => m[1]);
+      expect(cells.length).toBeGreaterThan(0);
+      expect(cells).not.toContain(kind);
+      expect(cells).not.toContain(kind.replace(/-/g, ' '));
+    }
+  });
+
+  it('has a label for every kind src/ writes to the log', () => {
+    const written = execFileSync('grep', ['-rhoE', "messageKind: '[a-z-]+'", 'src'], {
+      cwd: join(__dirname, '../../..'),
+    })
+      .toString()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.replace(/messageKind: '([a-z-]+)'/, '$1'));
+    expect(written.filter((k) => !kinds.includes(k))).toEqual([]);
   });
 });
