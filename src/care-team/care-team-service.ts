@@ -4,7 +4,7 @@ import type { GatewayClient } from '../auth/clients';
 import { recordAudit } from '../audit/record-audit';
 import type { DisclosureGuard } from '../consent/disclosure-guard';
 import { findDeliveryEndpoint, findOrganizationBySor } from '../directory/directory';
-import { errors, type IssueInput } from '../errors';
+import { errors } from '../errors';
 import { CARE_TEAM_PROFILE, readCareTeam } from '../mappers/care-team';
 import { SYSTEM } from '../mappers/systems';
 import type { Db } from '../store/db';
@@ -14,6 +14,7 @@ import type { FhirValidator } from '../validation/fhir-validator';
 import { careTeamsManagedBy, getCareTeam, insertCareTeam, type CareTeamRow } from './care-team-store';
 import { symptomReportDisclosure } from '../symptom-reports/symptom-report-disclosure';
 import { meetingsWithParticipant } from '../planning-meetings/meeting-store';
+import { assertValidFhirInput } from '../validation/valid-fhir-input';
 
 /**
  * Care teams after discharge (issue 18): a hospital names the patient's care manager for a period; the care
@@ -28,18 +29,7 @@ export interface CareTeamDeps {
 }
 
 export async function createCareTeam(deps: CareTeamDeps, client: GatewayClient, body: unknown): Promise<CareTeam> {
-  const base = deps.validator.validate(body).filter((i) => i.severity === 'error' || i.severity === 'fatal');
-  if (base.length > 0) {
-    throw errors.invalid(
-      ...base.slice(0, 20).map(
-        (i): IssueInput => ({
-          diagnostics: i.diagnostics ?? 'invalid',
-          expression: i.expression?.[0],
-          reason: 'invalid-value',
-        }),
-      ),
-    );
-  }
+  assertValidFhirInput(deps.validator, body);
   if ((body as { resourceType?: unknown }).resourceType !== 'CareTeam') {
     throw errors.invalid({
       diagnostics: 'resourceType: must be CareTeam',

@@ -28,6 +28,7 @@ import {
 import { sectorOfOrganization } from './disclosure-guard';
 import type { DisclosurePolicy, Sector } from './evaluate-consent';
 import { readProvisions } from './provisions';
+import { assertValidFhirInput } from '../validation/valid-fhir-input';
 
 /**
  * Recording, reading, changing and withdrawing consents, with the rules of consent-rules.ts. Every change is a
@@ -44,14 +45,7 @@ export interface ConsentDeps {
 const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
 
 async function checked(deps: ConsentDeps, client: GatewayClient, body: unknown): Promise<Consent> {
-  const errorsFound = deps.validator.validate(body).filter((i) => i.severity === 'error' || i.severity === 'fatal');
-  if (errorsFound.length > 0) {
-    throw errors.invalid(
-      ...errorsFound
-        .slice(0, 20)
-        .map((i) => ({ diagnostics: i.diagnostics ?? 'invalid', expression: i.expression?.[0] })),
-    );
-  }
+  assertValidFhirInput(deps.validator, body);
   const consent = assertConsentShape(body);
   const sectors = await actorSectors(deps.db, consent);
   assertMayRecordConsent(client, consent, {

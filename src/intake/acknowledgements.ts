@@ -10,6 +10,7 @@ import { isUuid } from '../store/uuid';
 import { cloneJson } from '../json/json-text';
 import type { FhirValidator } from '../validation/fhir-validator';
 import { recordDeliveryAcknowledgement } from '../store/medcom-received';
+import { assertValidFhirInput } from '../validation/valid-fhir-input';
 
 /**
  * An acknowledgement a recipient posts back later (POST /fhir/$process-message). It decides the delivery
@@ -23,14 +24,7 @@ export async function recordAcknowledgement(
 ): Promise<OperationOutcome> {
   body = withBareResponseIdentifier(body);
   // A valid R4 Bundle first: parseAcknowledgement reads it as one (an OperationOutcome has issues, entries are objects).
-  const invalid = deps.validator.validate(body).filter((i) => i.severity === 'error' || i.severity === 'fatal');
-  if (invalid.length > 0) {
-    throw errors.invalid(
-      ...invalid
-        .slice(0, 20)
-        .map((p) => ({ diagnostics: p.diagnostics ?? p.details?.text ?? 'invalid', expression: p.expression?.[0] })),
-    );
-  }
+  assertValidFhirInput(deps.validator, body);
   const ack = parseAcknowledgement(body);
   if (!ack) {
     throw errors.invalid({

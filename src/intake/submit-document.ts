@@ -41,6 +41,7 @@ import { disclosureOf } from '../consent/disclosure-of';
 import { buildForRecipient } from './medcom-message';
 import type { LookupCache } from '../cache/lookup-cache';
 import { refuseDisclosure } from '../consent/refuse-disclosure';
+import { assertValidFhirInput } from '../validation/valid-fhir-input';
 
 /**
  * The intake pipeline shared by every document route: parse → map (pure) → check → resolve the recipient
@@ -592,14 +593,7 @@ function mapInputOrThrow(
     assertValidBody('NativeClinicalDocument', req.body);
     return mapNativeClinicalDocument(req.body as NativeClinicalDocument, ctx);
   }
-  const base = deps.validator.validate(req.body).filter((i) => i.severity === 'error' || i.severity === 'fatal');
-  if (base.length > 0) {
-    throw errors.invalid(
-      ...base
-        .slice(0, 20)
-        .map((p) => ({ diagnostics: p.diagnostics ?? p.details?.text ?? 'invalid', expression: p.expression?.[0] })),
-    );
-  }
+  assertValidFhirInput(deps.validator, req.body);
   if (req.kind !== 'discharge-letter' && req.kind !== 'clinical-document') {
     throw errors.unsupportedMediaType({
       diagnostics: 'Content-Type: admission and discharge notifications are taken as HL7 v2 ADT',

@@ -9,8 +9,8 @@ import { MEDCOM_SYSTEM, type MedComEvent } from '../mappers/medcom/medcom-system
 import { headerOf } from '../mappers/medcom/messaging';
 import type { Metrics } from '../observability/metrics';
 import type { Db } from '../store/db';
-import { errors, type IssueInput } from '../errors';
 import type { FhirValidator } from '../validation/fhir-validator';
+import { assertValidFhirInput } from '../validation/valid-fhir-input';
 
 /**
  * POST /fhir/$process-message: where recipients send acknowledgements (MessageHeader.source.endpoint), and where
@@ -36,18 +36,7 @@ export function acknowledgementRoutes(deps: {
       ROUTED_MEDCOM_EVENTS.includes(event.code as MedComEvent)
     ) {
       // a MedCom message is read only once it is valid FHIR R4: bad input is a 400 naming the element, never a 500
-      const problems = deps.validator.validate(body).filter((i) => i.severity === 'error');
-      if (problems.length > 0) {
-        throw errors.invalid(
-          ...problems.slice(0, 20).map(
-            (p): IssueInput => ({
-              diagnostics: p.diagnostics ?? 'invalid',
-              expression: p.expression?.[0],
-              reason: 'invalid-value',
-            }),
-          ),
-        );
-      }
+      assertValidFhirInput(deps.validator, body);
       const ack = await receiveMedComMessage(
         { db: deps.db, onAccepted: deps.onRequeued, gatewayEndpoint: deps.gatewayEndpoint },
         currentClient(res),

@@ -30,6 +30,7 @@ import {
   type CertificateRow,
 } from './certificate-store';
 import { refuseDisclosure, type Refusal } from '../consent/refuse-disclosure';
+import { assertValidFhirInput } from '../validation/valid-fhir-input';
 
 /**
  * Sick-leave certificates from a GP: checked, then sent as one message per recipient, each built for what
@@ -329,14 +330,7 @@ function parse(
     assertValidBody('NativeSickLeaveCertificate', request.body);
     return request.body as NativeSickLeaveCertificate;
   }
-  const base = deps.validator.validate(request.body).filter((i) => i.severity === 'error' || i.severity === 'fatal');
-  if (base.length > 0) {
-    throw errors.invalid(
-      ...base
-        .slice(0, 20)
-        .map((p) => ({ diagnostics: p.diagnostics ?? p.details?.text ?? 'invalid', expression: p.expression?.[0] })),
-    );
-  }
+  assertValidFhirInput(deps.validator, request.body);
   const { certificate, issues } = certificateFromDocument(request.body as Bundle);
   if (!certificate) {
     throw errors.invalid(...issues);

@@ -55,6 +55,7 @@ import {
   type ReminderKind,
 } from './task-store';
 import { refuseDisclosure } from '../consent/refuse-disclosure';
+import { assertValidFhirInput } from '../validation/valid-fhir-input';
 
 /**
  * Status-report requests from a jobcentre to a physician, as a shared work list: the request (consent
@@ -293,14 +294,7 @@ function toDraft(
         expression: 'resourceType',
       });
     }
-    const base = deps.validator.validate(task).filter((i) => i.severity === 'error' || i.severity === 'fatal');
-    if (base.length > 0) {
-      throw errors.invalid(
-        ...base
-          .slice(0, 20)
-          .map((p) => ({ diagnostics: p.diagnostics ?? p.details?.text ?? 'invalid', expression: p.expression?.[0] })),
-      );
-    }
+    assertValidFhirInput(deps.validator, task);
     const mapped = nativeFromTask(task as Task, deps.sets);
     if (mapped.issues.length > 0) {
       throw errors.invalid(...mapped.issues);
@@ -732,14 +726,7 @@ function fhirResponse(
       expression: 'resourceType',
     });
   }
-  const base = deps.validator.validate(qr).filter((i) => i.severity === 'error' || i.severity === 'fatal');
-  if (base.length > 0) {
-    throw errors.invalid(
-      ...base
-        .slice(0, 20)
-        .map((p) => ({ diagnostics: p.diagnostics ?? p.details?.text ?? 'invalid', expression: p.expression?.[0] })),
-    );
-  }
+  assertValidFhirInput(deps.validator, qr);
   if (qr.status !== 'completed' && qr.status !== 'amended') {
     throw errors.invalid({
       diagnostics: 'QuestionnaireResponse.status: send the answer when it is completed',

@@ -25,6 +25,7 @@ import {
 } from './subscription-store';
 import { TOPICS, topicByUrl, topicOfKind } from './topics';
 import { refuseDisclosure } from '../consent/refuse-disclosure';
+import { assertValidFhirInput } from '../validation/valid-fhir-input';
 
 /**
  * Subscriptions for GP systems: create (a handshake activates it), read, update (status requested
@@ -56,14 +57,7 @@ export async function createSubscription(
   id: string = randomUUID(),
 ): Promise<Subscription> {
   // A valid R4 Subscription first (types, cardinality, codes): what is stored and handed back is FHIR.
-  const invalid = deps.validator.validate(body).filter((i) => i.severity === 'error' || i.severity === 'fatal');
-  if (invalid.length > 0) {
-    throw errors.invalid(
-      ...invalid
-        .slice(0, 20)
-        .map((p) => ({ diagnostics: p.diagnostics ?? p.details?.text ?? 'invalid', expression: p.expression?.[0] })),
-    );
-  }
+  assertValidFhirInput(deps.validator, body);
   // Without a notifier nothing is ever posted; refuse plain http then, rather than store what could not be sent later.
   const { spec, issues } = readSubscription(
     body,
