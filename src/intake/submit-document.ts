@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Bundle, OperationOutcome, OperationOutcomeIssue, Organization } from 'fhir/r4';
 import type { GatewayClient } from '../auth/clients';
 import type { PatientRegistry } from '../directory/registry';
@@ -30,7 +30,7 @@ import { DISCHARGE_SUMMARY_LOINC, SYSTEM } from '../mappers/systems';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import type { Db, Queryable } from '../store/db';
-import { storeOrReplay } from '../store/store-or-replay';
+import { replayEarlier, requestHash, storeOrReplay } from '../store/store-or-replay';
 import { findByIdempotencyKey, insertMessage, type AcceptedResponse } from '../store/messages';
 import type { FhirValidator } from '../validation/fhir-validator';
 import { assertValidBody } from '../validation/request-schemas';
@@ -157,14 +157,10 @@ export async function submitDocument(deps: IntakeDeps, request: SubmitRequest): 
     throw errors.unprocessable(notProduction);
   }
   const req = { ...request, hl7Message, idempotencyKey: hl7IdempotencyKey(request, hl7Message) };
-  const requestHash = createHash('sha256')
-    .update(`${req.kind}\n${req.format}\n${JSON.stringify(req.body)}`)
-    .digest('hex');
-  if (req.idempotencyKey) {
-    const earlier = await replay(deps, req, requestHash);
-    if (earlier) {
-      return earlier;
-    }
+  const hash = requestHash([req.kind, req.format], req.body);
+  const earlier = await replay(deps, req, hash);
+  if (earlier) {
+    return earlier;
   }
 
   const ctx: MappingContext = { now: new Date(), newId: randomUUID, gatewayEndpoint: deps.gatewayEndpoint };
@@ -284,7 +280,7 @@ export async function submitDocument(deps: IntakeDeps, request: SubmitRequest): 
           patientCpr: document.patientCpr,
           messageHeaderId,
           idempotencyKey: req.idempotencyKey,
-          requestHash,
+          requestHash: hash,
           response,
           deliveries: outgoing.map(({ to, deliveryId, bundle }) => ({
             id: deliveryId,
@@ -308,7 +304,7 @@ export async function submitDocument(deps: IntakeDeps, request: SubmitRequest): 
         }
         return events;
       }),
-    () => replay(deps, req, requestHash),
+    () => replay(deps, req, hash),
   );
   if ('replayed' in stored) {
     return stored.replayed;
@@ -604,19 +600,18 @@ function mapInputOrThrow(
     : mapFhirClinicalDocument(req.body, ctx);
 }
 
-async function replay(deps: IntakeDeps, req: SubmitRequest, requestHash: string): Promise<SubmitResult | undefined> {
-  const key = req.idempotencyKey ?? '';
-  const earlier = await findByIdempotencyKey(deps.db, req.client.id, key);
-  if (!earlier) {
-    return undefined;
-  }
-  if (earlier.request_hash !== requestHash) {
-    deps.metrics.intake.inc({ kind: req.kind, outcome: 'conflict' });
-    throw errors.conflict({
-      diagnostics: `Idempotency-Key "${key}" was already used with a different body (message ${earlier.response.id})`,
-      reason: 'idempotency-key-reused',
-    });
-  }
-  deps.metrics.intake.inc({ kind: req.kind, outcome: 'duplicate' });
-  return { response: earlier.response, replayed: true };
+/** The earlier answer to the request's Idempotency-Key (MSH-10 for HL7), counted as a duplicate; 409 as above. */
+function replay(deps: IntakeDeps, req: SubmitRequest, hash: string): Promise<SubmitResult | undefined> {
+  return replayEarlier(req.idempotencyKey, hash, {
+    find: async (key) => (await findByIdempotencyKey(deps.db, req.client.id, key)) ?? undefined,
+    hashOf: (earlier) => earlier.request_hash,
+    name: (earlier) => `message ${earlier.response.id}`,
+    answer: (earlier) => {
+      deps.metrics.intake.inc({ kind: req.kind, outcome: 'duplicate' });
+      return { response: earlier.response, replayed: true };
+    },
+    onConflict: () => {
+      deps.metrics.intake.inc({ kind: req.kind, outcome: 'conflict' });
+    },
+  });
 }

@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Bundle, OperationOutcomeIssue, Patient } from 'fhir/r4';
 import type { GatewayClient } from '../auth/clients';
 import { recordAudit } from '../audit/record-audit';
@@ -15,7 +15,7 @@ import type { CertificateStatus, NativeSickLeaveCertificate } from '../mappers/s
 import { SYSTEM } from '../mappers/systems';
 import type { Logger } from '../observability/logger';
 import type { Db, Queryable } from '../store/db';
-import { storeOrReplay } from '../store/store-or-replay';
+import { replayEarlier, requestHash, storeOrReplay } from '../store/store-or-replay';
 import type { FhirValidator } from '../validation/fhir-validator';
 import { assertValidBody } from '../validation/request-schemas';
 import {
@@ -109,27 +109,17 @@ async function accept(
   client: GatewayClient,
   request: SubmitRequest,
 ): Promise<{ answer: CertificateAnswer; replayed: boolean }> {
-  const requestHash = createHash('sha256')
-    .update(`sick-leave\n${JSON.stringify(request.body)}`)
-    .digest('hex');
-  const replay = async (): Promise<{ answer: CertificateAnswer; replayed: boolean } | undefined> => {
-    const earlier = await findCertificateByIdempotencyKey(deps.db, client.id, request.idempotencyKey ?? '');
-    if (!earlier) {
-      return undefined;
-    }
-    if (earlier.requestHash !== requestHash) {
-      throw errors.conflict({
-        diagnostics: `Idempotency-Key "${request.idempotencyKey}" was already used with a different body (certificate ${earlier.id})`,
-        reason: 'idempotency-key-reused',
-      });
-    }
-    return { answer: await describe(deps.db, earlier), replayed: true };
-  };
-  if (request.idempotencyKey) {
-    const earlier = await replay();
-    if (earlier) {
-      return earlier;
-    }
+  const hash = requestHash(['sick-leave'], request.body);
+  const replay = () =>
+    replayEarlier(request.idempotencyKey, hash, {
+      find: (key) => findCertificateByIdempotencyKey(deps.db, client.id, key),
+      hashOf: (earlier) => earlier.requestHash,
+      name: (earlier) => `certificate ${earlier.id}`,
+      answer: async (earlier) => ({ answer: await describe(deps.db, earlier), replayed: true }),
+    });
+  const earlier = await replay();
+  if (earlier) {
+    return earlier;
   }
   const certificate = parse(deps, request);
   if (certificate.issuedBy.organization.sor !== client.organization.value) {
@@ -257,7 +247,7 @@ async function accept(
           issuerOrg: ISSUER(client),
           certificate,
           idempotencyKey: request.idempotencyKey,
-          requestHash,
+          requestHash: hash,
         });
         const sent: CertificateAnswer['messages'] = [];
         for (const target of targets) {

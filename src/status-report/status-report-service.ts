@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { OperationOutcomeIssue, Questionnaire, QuestionnaireResponse, Task } from 'fhir/r4';
 import type { GatewayClient } from '../auth/clients';
 import { sectorOfOrganization, sectorOfRole, type DisclosureGuard } from '../consent/disclosure-guard';
@@ -40,7 +40,7 @@ import { storeOutgoingMessage, type OutgoingMessage } from '../intake/outgoing-m
 import type { FhirValidator } from '../validation/fhir-validator';
 import { assertValidBody } from '../validation/request-schemas';
 import type { ReminderScheduler } from './reminders';
-import { storeOrReplay } from '../store/store-or-replay';
+import { replayEarlier, requestHash, storeOrReplay } from '../store/store-or-replay';
 import { isUuid } from '../store/uuid';
 import {
   addTaskEvent,
@@ -109,36 +109,26 @@ export async function requestStatusReport(
     partOf?: TaskRecord | undefined;
   },
 ): Promise<{ answer: TaskAnswer; task: TaskRecord; replayed: boolean }> {
-  const requestHash = createHash('sha256')
-    .update(`status-report\n${request.partOf?.id ?? ''}\n${JSON.stringify(request.body)}`)
-    .digest('hex');
-  const replay = async (): Promise<{ answer: TaskAnswer; task: TaskRecord; replayed: boolean } | undefined> => {
-    const earlier = await findTaskByIdempotencyKey(deps.db, client.id, request.idempotencyKey ?? '');
-    if (!earlier) {
-      return undefined;
-    }
-    if (earlier.requestHash !== requestHash) {
-      throw errors.conflict({
-        diagnostics: `Idempotency-Key "${request.idempotencyKey}" was already used with a different body (task ${earlier.task.id})`,
-        reason: 'idempotency-key-reused',
-      });
-    }
-    return {
-      answer: {
-        id: earlier.task.id,
-        status: earlier.task.status,
-        deadline: earlier.task.dueAt.toISOString(),
-        outcome: outcome([]),
-      },
-      task: earlier.task,
-      replayed: true,
-    };
-  };
-  if (request.idempotencyKey) {
-    const earlier = await replay();
-    if (earlier) {
-      return earlier;
-    }
+  const hash = requestHash(['status-report', request.partOf?.id ?? ''], request.body);
+  const replay = () =>
+    replayEarlier(request.idempotencyKey, hash, {
+      find: (key) => findTaskByIdempotencyKey(deps.db, client.id, key),
+      hashOf: (earlier) => earlier.requestHash,
+      name: (earlier) => `task ${earlier.task.id}`,
+      answer: (earlier) => ({
+        answer: {
+          id: earlier.task.id,
+          status: earlier.task.status,
+          deadline: earlier.task.dueAt.toISOString(),
+          outcome: outcome([]),
+        },
+        task: earlier.task,
+        replayed: true,
+      }),
+    });
+  const earlier = await replay();
+  if (earlier) {
+    return earlier;
   }
   const ctx = context(deps);
   const { draft, notes } = toDraft(deps, request, ctx);
@@ -227,7 +217,7 @@ export async function requestStatusReport(
     Boolean(request.idempotencyKey),
     () =>
       deps.db.transaction(async (tx) => {
-        await insertTask(tx, task, { idempotencyKey: request.idempotencyKey, requestHash });
+        await insertTask(tx, task, { idempotencyKey: request.idempotencyKey, requestHash: hash });
         await addTaskEvent(tx, task.id, {
           event: request.partOf ? 'follow-up-requested' : 'requested',
           status: 'requested',

@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { GatewayClient } from '../auth/clients';
 import { recordAudit } from '../audit/record-audit';
 import { careTeamsInForce } from '../care-team/care-team-store';
@@ -21,7 +21,7 @@ import { PHQ9_PANEL_LOINC, scorePhq9, type Phq9Severity } from '../mappers/sympt
 import { CANONICAL_BASE, SYSTEM } from '../mappers/systems';
 import type { Logger } from '../observability/logger';
 import type { Db, Queryable } from '../store/db';
-import { storeOrReplay } from '../store/store-or-replay';
+import { replayEarlier, requestHash, storeOrReplay } from '../store/store-or-replay';
 import { symptomReportDisclosure } from './symptom-report-disclosure';
 import {
   findSymptomReportByKey,
@@ -93,27 +93,25 @@ export async function submitSymptomReport(
   body: unknown,
   idempotencyKey?: string,
 ): Promise<{ result: SymptomReportResult; replayed: boolean }> {
-  const requestHash = createHash('sha256')
-    .update(`symptom-report\n${JSON.stringify(body)}`)
-    .digest('hex');
-  const replay = async (): Promise<SymptomReportResult | undefined> => {
-    const earlier = await findSymptomReportByKey(deps.db, client.id, idempotencyKey ?? '');
-    if (!earlier?.answer) {
-      return undefined;
-    }
-    if (earlier.requestHash !== requestHash) {
-      throw errors.conflict({
-        diagnostics: `Idempotency-Key "${idempotencyKey ?? ''}" was already used with a different body (symptom report ${earlier.id})`,
-        reason: 'idempotency-key-reused',
-      });
-    }
-    return earlier.answer as SymptomReportResult;
-  };
-  if (idempotencyKey) {
-    const earlier = await replay();
-    if (earlier) {
-      return { result: earlier, replayed: true };
-    }
+  const hash = requestHash(['symptom-report'], body);
+  const replay = () =>
+    replayEarlier<{ id: string; requestHash: string | null; answer: unknown }, SymptomReportResult>(
+      idempotencyKey,
+      hash,
+      {
+        // A report stored without its answer is not an earlier answer (as before: no replay, no 409).
+        find: async (key) => {
+          const found = await findSymptomReportByKey(deps.db, client.id, key);
+          return found?.answer ? found : undefined;
+        },
+        hashOf: (earlier) => earlier.requestHash ?? '',
+        name: (earlier) => `symptom report ${earlier.id}`,
+        answer: (earlier) => earlier.answer as SymptomReportResult,
+      },
+    );
+  const earlier = await replay();
+  if (earlier) {
+    return { result: earlier, replayed: true };
   }
   const { report, problems } = readSymptomReport(body);
   if (!report) {
@@ -152,7 +150,7 @@ export async function submitSymptomReport(
           rulesFired: fired.map((f) => f.rule),
           clientId: client.id,
           idempotencyKey,
-          requestHash,
+          requestHash: hash,
         });
         const alert =
           fired.length > 0 && !paused
