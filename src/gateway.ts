@@ -174,7 +174,6 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
       wakeAfterIntake();
     },
   };
-  // Its worker reconciles the reminders the database holds with Redis from the moment it is created.
   const meetingReminders = createMeetingReminders(db, redis.queue, {
     prefix: config.queuePrefix,
     logger,
@@ -183,11 +182,6 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
     fire: (meetingId, version) => fireMeetingReminder(planningMeetings, meetingId, version),
   });
   planningMeetings.reminders = meetingReminders;
-  const meetingReminderComponent: BackgroundComponent = {
-    name: 'planning-meeting reminders',
-    start: () => undefined,
-    close: () => meetingReminders.close(),
-  };
   const notifier = createNotifier({ db, guard, logger }, redis.queue, workers ? redis.worker() : undefined, {
     prefix: config.queuePrefix,
     baseUrl: `${config.publicBaseUrl}/fhir`,
@@ -197,8 +191,8 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
   });
   // Started in this order and closed in reverse: the relay stops feeding the delivery queue before it closes.
   const background: BackgroundComponent[] = workers
-    ? [delivery, relay, reminders, meetingReminderComponent, notifier]
-    : [delivery, reminders, meetingReminderComponent, notifier];
+    ? [delivery, relay, reminders, meetingReminders, notifier]
+    : [delivery, reminders, meetingReminders, notifier];
   for (const component of background) {
     component.start();
   }

@@ -1,5 +1,6 @@
-import { Queue, Worker, type ConnectionOptions } from 'bullmq';
+import { Queue, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import type { Logger } from '../observability/logger';
+import type { QueueComponent } from '../queue/component';
 import type { Db } from '../store/db';
 import type { MeetingReminderScheduler } from './meeting-service';
 import { pendingReminders } from './meeting-store';
@@ -12,19 +13,30 @@ import { pendingReminders } from './meeting-store';
  */
 export const MEETING_REMINDER_QUEUE = 'planning-meeting-reminders';
 
-interface JobData {
+/** A reminder job: the meeting and the version of it the reminder was scheduled for. */
+export interface MeetingReminderJob {
   meetingId: string;
   version: number;
+}
+
+/** Sends one meeting's reminder (`fire`: a claim in the database first, so a reminder goes out once). */
+export async function processMeetingReminder(
+  job: Job<MeetingReminderJob>,
+  fire: (meetingId: string, version: number) => Promise<void>,
+): Promise<void> {
+  await fire(job.data.meetingId, job.data.version);
 }
 
 export function meetingReminderJobId(meetingId: string, version: number): string {
   return `meeting-reminder-${meetingId}-v${String(version)}`;
 }
 
-export interface MeetingReminders extends MeetingReminderScheduler {
-  readonly queue: Queue<JobData>;
+/**
+ * The reminders as a background component like the others (queue/component.ts): the queue every process adds to
+ * (schedule, cancel), and where workers run a worker and a reconcile pass (at start, then every `reconcileMs`).
+ */
+export interface MeetingReminders extends MeetingReminderScheduler, QueueComponent<MeetingReminderJob> {
   reconcile(): Promise<number>;
-  close(): Promise<void>;
 }
 
 export function createMeetingReminders(
@@ -38,7 +50,7 @@ export function createMeetingReminders(
     workerConnection?: ConnectionOptions | undefined;
   },
 ): MeetingReminders {
-  const queue = new Queue<JobData>(MEETING_REMINDER_QUEUE, { connection, prefix: options.prefix });
+  const queue = new Queue<MeetingReminderJob>(MEETING_REMINDER_QUEUE, { connection, prefix: options.prefix });
   const job = (meetingId: string, version: number, dueAt: Date) => ({
     name: 'reminder',
     data: { meetingId, version },
@@ -52,9 +64,10 @@ export function createMeetingReminders(
       removeOnFail: true,
     },
   });
+  const fire = options.fire;
   const worker =
-    options.fire && options.workerConnection
-      ? new Worker<JobData>(MEETING_REMINDER_QUEUE, async (j) => options.fire?.(j.data.meetingId, j.data.version), {
+    fire && options.workerConnection
+      ? new Worker<MeetingReminderJob>(MEETING_REMINDER_QUEUE, (j) => processMeetingReminder(j, fire), {
           connection: options.workerConnection,
           prefix: options.prefix,
           concurrency: 2,
@@ -65,7 +78,22 @@ export function createMeetingReminders(
   });
   let timer: NodeJS.Timeout | undefined;
   const reminders: MeetingReminders = {
+    name: 'planning-meeting reminders',
     queue,
+    worker,
+    start() {
+      if (!worker || timer) {
+        return;
+      }
+      const run = () => {
+        reminders.reconcile().catch((e: unknown) => {
+          options.logger.warn({ err: { message: (e as Error).message } }, 'meeting reminder reconcile failed');
+        });
+      };
+      run();
+      timer = setInterval(run, options.reconcileMs);
+      timer.unref();
+    },
     async schedule(meetingId, version, dueAt) {
       const j = job(meetingId, version, dueAt);
       await queue.add(j.name, j.data, j.opts);
@@ -81,20 +109,11 @@ export function createMeetingReminders(
     async close() {
       if (timer) {
         clearInterval(timer);
+        timer = undefined;
       }
       await worker?.close();
       await queue.close();
     },
   };
-  if (worker) {
-    const run = () => {
-      reminders.reconcile().catch((e: unknown) => {
-        options.logger.warn({ err: { message: (e as Error).message } }, 'meeting reminder reconcile failed');
-      });
-    };
-    run();
-    timer = setInterval(run, options.reconcileMs);
-    timer.unref();
-  }
   return reminders;
 }

@@ -1,8 +1,9 @@
 import type { Queue, Worker } from 'bullmq';
 
 /**
- * What gateway.ts starts and stops: the outbox relay, the delivery queue, reminders and the notifier. They are
- * started in list order and closed in reverse, so nothing closes while something started after it still feeds it.
+ * What gateway.ts starts and stops: the outbox relay, the delivery queue, the status-report and the planning-meeting
+ * reminders, and the notifier. They are started in list order and closed in reverse, so nothing closes while
+ * something started after it still feeds it.
  */
 export interface BackgroundComponent {
   readonly name: string;
