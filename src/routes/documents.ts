@@ -85,6 +85,7 @@ export function documentRoutes(deps: IntakeDeps): Router {
     const client = currentClient(res);
     let body: unknown = req.body;
     let hl7;
+    let hl7Message;
     if (format === 'hl7v2') {
       const decoded = hl7Text(req, res);
       const batch = readHl7Batch(decoded.text, decoded.profile);
@@ -97,8 +98,9 @@ export function documentRoutes(deps: IntakeDeps): Router {
       }
       body = decoded.text;
       hl7 = decoded.profile;
+      hl7Message = singleMessage(batch);
     }
-    const result = await convertInput(deps, { client, format, body, hl7 });
+    const result = await convertInput(deps, { client, format, body, hl7, hl7Message });
     sendFhir(res, 200, {
       resourceType: 'Parameters',
       parameter: [
