@@ -17,12 +17,14 @@ export const PURPOSE: Record<string, Text> = {
   'employer-certificate': { da: 'Oplysning til din arbejdsgiver om sygefravær', en: 'Information for your employer' },
 };
 
-/** Kinds of information (sektorbro-data-class). */
+/** Kinds of information: every code of CodeSystem sektorbro-data-class (a unit test holds them together). */
 export const DATA_CLASS: Record<string, Text> = {
   'discharge-letter': { da: 'udskrivningsbreve', en: 'discharge letters' },
   'clinical-document': { da: 'kliniske dokumenter', en: 'clinical documents' },
   'encounter-notification': { da: 'besked om indlæggelse og udskrivning', en: 'admission and discharge notices' },
   'status-report': { da: 'statusattester', en: 'status reports' },
+  'status-report-request': { da: 'anmodninger om statusattester', en: 'requests for status reports' },
+  'symptom-report': { da: 'dine egne registreringer af, hvordan du har det', en: 'your own reports of how you are' },
   'sick-leave-certificate': { da: 'sygemeldinger', en: 'sick-leave certificates' },
   'sick-leave-minimal': { da: 'sygemeldingens periode og omfang', en: 'the period and extent of sick leave' },
   'functional-capacity': { da: 'hvad du kan og ikke kan', en: 'what you can and cannot do' },
