@@ -9,7 +9,7 @@ import sax from 'sax';
  * - txt-2: "The narrative SHALL have some non-whitespace content";
  * - the div is well-formed XHTML: one root `div` in the XHTML namespace, only the five XML entities.
  * The gateway also refuses what a reader's viewer would fetch or run from elsewhere: an image whose `src` is not
- * inside the resource (`#id`) or a `data:image/…` URI, a link that is not `#…`, http(s) or mailto, and a `style`
+ * inside the resource (`#id`) or a `data:image/…` URI, a link that is not `#…`, http(s), mailto or tel, and a `style`
  * that loads anything (`url(`, `@import`, `expression(`).
  * Parsed with sax (strict XML mode), never with regular expressions.
  */
@@ -30,10 +30,11 @@ const ATTRIBUTES = new Set([
 
 const XHTML_NS = 'http://www.w3.org/1999/xhtml';
 
-/** A link a reader may follow: inside the document, or an ordinary web or mail address. */
+/** A link a reader may follow: inside the document, or an ordinary web, mail or telephone address. */
 // A relative reference (no scheme: another page of the same publication, as IG-generated narratives link) is a
-// link, not active content; any scheme but http(s) and mailto (javascript:, data:, vbscript:…) is refused.
-const SAFE_LINK = /^(#|https?:\/\/|mailto:|(?![a-z][a-z0-9+.-]*:)[^\s:]*(?:[/?#][^\s]*)?$)/i;
+// link, not active content. tel: (RFC 3966) only dials: MedCom's own test messages link the sender's phone number
+// that way. Any other scheme (javascript:, data:, vbscript:, file:…) is refused.
+const SAFE_LINK = /^(#|https?:\/\/|mailto:|tel:[+0-9()./ -]+$|(?![a-z][a-z0-9+.-]*:)[^\s:]*(?:[/?#][^\s]*)?$)/i;
 /** An image shown from inside the resource or Bundle, never fetched from elsewhere. */
 const SAFE_IMAGE = /^(#|data:image\/(png|jpeg|gif);base64,)/i;
 /** CSS that loads or runs something. */
@@ -91,7 +92,7 @@ export function narrativeProblem(div: string): string | undefined {
       } else if (!ATTRIBUTES.has(attrName)) {
         problems.push(`the attribute ${attrName} on <${name}> is not allowed in a narrative (txt-1)`);
       } else if (attrName === 'href' && !SAFE_LINK.test(attr.value.trim())) {
-        problems.push(`<${name} href="${attr.value.slice(0, 60)}">: a link must be #…, relative, http(s) or mailto`);
+        problems.push(`<${name} href="${attr.value.slice(0, 60)}">: a link must be #…, relative, http(s), mailto or tel`);
       } else if (attrName === 'src' && !SAFE_IMAGE.test(attr.value.trim())) {
         problems.push(`<${name} src>: an image must come from inside the resource (#id or a data:image URI)`);
       } else if (attrName === 'style' && ACTIVE_STYLE.test(attr.value)) {

@@ -88,6 +88,8 @@ describe('narrativeProblem', () => {
     [div('<a href="javascript:alert(1)">x</a>'), /link/],
     [div('<a href="JaVaScript&#58;alert(1)">x</a>'), /link/],
     [div('<a href="data:text/html,x">x</a>'), /link/],
+    [div('<a href="tel:javascript:alert(1)">x</a>'), /link/],
+    [div('<a href="file:///etc/passwd">x</a>'), /link/],
     [div('<p style="background:url(https://t.example)">x</p>'), /style/],
     [div('<p>x&nbsp;y</p>'), /well-formed/],
     [div('<p>unclosed'), /well-formed/],
@@ -102,7 +104,7 @@ describe('narrativeProblem', () => {
     expect(
       narrativeProblem(
         div(
-          '<h1>T</h1><p class="x" style="color:red">a <b>b</b> <a href="#s">c</a> <a href="https://sundhed.dk">d</a> <a href="Organization-1.html">h</a></p>' +
+          '<h1>T</h1><p class="x" style="color:red">a <b>b</b> <a href="#s">c</a> <a href="https://sundhed.dk">d</a> <a href="Organization-1.html">h</a> <a href="tel:+4538683868">i</a></p>' +
             '<table><tr><td colspan="2">e</td></tr></table><ul><li>f</li></ul><img src="#pic" alt="g"/>',
         ),
       ),
