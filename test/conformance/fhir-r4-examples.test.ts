@@ -1,6 +1,6 @@
-import { GatewayError } from '../../src/errors';
 import { mapFhirDischargeDocument } from '../../src/mappers/discharge-letter/from-fhir';
 import { SYSTEM } from '../../src/mappers/systems';
+import { UnmappableInput } from '../../src/mappers/unmappable-input';
 import { testContext } from '../helpers/mapping-context';
 import { readShared } from './shared-dir';
 
@@ -14,9 +14,8 @@ const expectInvalid = (input: unknown, text: RegExp) => {
   } catch (e) {
     error = e;
   }
-  expect(error).toBeInstanceOf(GatewayError);
-  expect((error as GatewayError).status).toBe(400);
-  expect((error as GatewayError).outcome.issue[0]?.diagnostics).toMatch(text);
+  expect(error).toBeInstanceOf(UnmappableInput);
+  expect((error as UnmappableInput).issues[0]?.diagnostics).toMatch(text);
 };
 
 describe('FHIR discharge document on the official R4 examples', () => {

@@ -10,6 +10,7 @@ import type {
   StructureDefinition,
   ValueSet,
 } from 'fhir/r4';
+import * as medplumCore from '@medplum/core';
 import { OperationOutcomeError, validateResource } from '@medplum/core';
 import fhirpath from 'fhirpath';
 import r4model from 'fhirpath/fhir-context/r4';
@@ -84,7 +85,9 @@ function loadStack(standard: MedComStandard): Stack {
   if (done) {
     return done;
   }
-  createFhirValidator(); // indexes the R4 base types medplum validates against
+  // Indexes the R4 base types into the stock @medplum/core this file validates with (the gateway's validator
+  // runs on its own copy of the module, src/validation/medplum-core.ts, whose index this one does not see).
+  createFhirValidator({ core: medplumCore });
   const profiles = new Map<string, StructureDefinition>();
   const valueSets = new Map<string, ValueSet>();
   const codeSystems = new Map<string, CodeSystem>();
