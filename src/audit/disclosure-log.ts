@@ -1,6 +1,7 @@
 import type { AuditEvent, Bundle } from 'fhir/r4';
 import { isMessageKind, kindFacts } from '../messages/message-kinds';
 import type { Queryable } from '../store/db';
+import { bundleEntries } from '../mappers/bundle-entries';
 
 /**
  * The patient's disclosure log: every delivery, refusal and block recorded about them, newest first,
@@ -79,6 +80,8 @@ export function disclosureBundle(events: AuditEvent[]): Bundle {
     resourceType: 'Bundle',
     type: 'searchset',
     total: events.length,
-    entry: events.map((e) => ({ fullUrl: `AuditEvent/${e.id ?? ''}`, resource: e, search: { mode: 'match' } })),
+    ...bundleEntries(
+      events.map((e) => ({ fullUrl: `AuditEvent/${e.id ?? ''}`, resource: e, search: { mode: 'match' } })),
+    ),
   };
 }

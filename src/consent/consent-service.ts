@@ -29,6 +29,7 @@ import { sectorOfOrganization } from './disclosure-guard';
 import type { DisclosurePolicy, Sector } from './evaluate-consent';
 import { readProvisions } from './provisions';
 import { assertValidFhirInput } from '../validation/valid-fhir-input';
+import { bundleEntries } from '../mappers/bundle-entries';
 
 /**
  * Recording, reading, changing and withdrawing consents, with the rules of consent-rules.ts. Every change is a
@@ -227,19 +228,21 @@ export async function consentHistory(
     resourceType: 'Bundle',
     type: 'history',
     total: versions.length,
-    entry: versions.map((v) => ({
-      fullUrl: `${baseUrl}/Consent/${id}`,
-      resource: v.resource,
-      request: {
-        method: v.action === 'create' ? 'POST' : v.action === 'withdraw' ? 'DELETE' : 'PUT',
-        url: v.action === 'create' ? 'Consent' : `Consent/${id}`,
-      },
-      response: {
-        status: v.action === 'create' ? '201' : '200',
-        etag: `W/"${v.version}"`,
-        lastModified: new Date(v.changed_at).toISOString(),
-      },
-    })),
+    ...bundleEntries(
+      versions.map((v) => ({
+        fullUrl: `${baseUrl}/Consent/${id}`,
+        resource: v.resource,
+        request: {
+          method: v.action === 'create' ? 'POST' : v.action === 'withdraw' ? 'DELETE' : 'PUT',
+          url: v.action === 'create' ? 'Consent' : `Consent/${id}`,
+        },
+        response: {
+          status: v.action === 'create' ? '201' : '200',
+          etag: `W/"${v.version}"`,
+          lastModified: new Date(v.changed_at).toISOString(),
+        },
+      })),
+    ),
   };
 }
 
@@ -307,6 +310,8 @@ export async function findConsents(
     resourceType: 'Bundle',
     type: 'searchset',
     total: visible.length,
-    entry: visible.map((r) => ({ fullUrl: `Consent/${r.id}`, resource: r.resource, search: { mode: 'match' } })),
+    ...bundleEntries(
+      visible.map((r) => ({ fullUrl: `Consent/${r.id}`, resource: r.resource, search: { mode: 'match' } })),
+    ),
   };
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Bundle, BundleEntry, Endpoint, Organization, Patient, Reference } from 'fhir/r4';
+import { fhirJsonShapeIssues } from '../validation/fhir-input-rules';
 import { errors, issue, outcome, type IssueInput } from '../errors';
 import { SYSTEM } from '../mappers/systems';
 import { urlRefusal, type OutboundPolicy } from '../outbound/address-policy';
@@ -98,7 +99,12 @@ export async function importDirectoryBundle(
         });
     }
   }
-  return { resourceType: 'Bundle', type: transactional ? 'transaction-response' : 'batch-response', entry: results };
+  return {
+    resourceType: 'Bundle',
+    type: transactional ? 'transaction-response' : 'batch-response',
+    // FHIR JSON has no empty arrays: a Bundle with no entries is answered with none.
+    ...(results.length > 0 ? { entry: results } : {}),
+  };
 }
 
 function assertDirectoryBundle(input: unknown): Bundle {
@@ -114,6 +120,15 @@ function assertDirectoryBundle(input: unknown): Bundle {
   }
   if (bundle.entry !== undefined && !Array.isArray(bundle.entry)) {
     throw errors.invalid({ diagnostics: 'Bundle.entry must be an array', expression: 'Bundle.entry' });
+  }
+  // The envelope is FHIR JSON too (no empty arrays or objects, no nulls): each entry's resource is checked on its
+  // own (checkEntry); an answer built from a malformed envelope (`entry: []`) would itself be invalid FHIR.
+  const { entry, ...rest } = bundle;
+  const envelope = fhirJsonShapeIssues(entry?.length === 0 ? { ...rest, entry } : rest);
+  if (envelope.length > 0) {
+    throw errors.invalid(
+      ...envelope.map((i) => ({ diagnostics: i.diagnostics ?? 'invalid', expression: i.expression?.[0] })),
+    );
   }
   return bundle as Bundle;
 }

@@ -1,6 +1,7 @@
 import type { Bundle, Resource } from 'fhir/r4';
 import { errors } from '../errors';
 import type { Queryable } from '../store/db';
+import { bundleEntries } from '../mappers/bundle-entries';
 
 /**
  * Reading the directory as FHIR: read by id, and search by identifier (system|value or value) or, for
@@ -44,11 +45,13 @@ export async function searchDirectory(
     resourceType: 'Bundle',
     type: 'searchset',
     total: rows.length,
-    entry: rows.map((r) => ({
-      fullUrl: `${type}/${r.resource.id ?? ''}`,
-      resource: r.resource,
-      search: { mode: 'match' },
-    })),
+    ...bundleEntries(
+      rows.map((r) => ({
+        fullUrl: `${type}/${r.resource.id ?? ''}`,
+        resource: r.resource,
+        search: { mode: 'match' },
+      })),
+    ),
   };
 }
 

@@ -11,6 +11,7 @@ import {
   type IntakeDeps,
 } from '../intake/submit-document';
 import { errors, outcome } from '../errors';
+import { bundleEntries } from '../mappers/bundle-entries';
 import { idempotencyKey } from '../http/request-values';
 import { senderProfile } from '../hl7v2/sender-profile';
 import {
@@ -158,6 +159,6 @@ function batchResponse(batchControlId: string, outcomes: readonly Hl7MessageOutc
     resourceType: 'Bundle',
     type: 'batch-response',
     ...(batchControlId ? { identifier: { system: 'urn:sektorbro:hl7v2-batch', value: batchControlId } } : {}),
-    entry,
+    ...bundleEntries(entry),
   };
 }

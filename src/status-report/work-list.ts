@@ -6,6 +6,7 @@ import { buildTask, isOverdue, TASK_STATUSES, type TaskRecord, type TaskStatus }
 import type { Db } from '../store/db';
 import { listTasks, reminderStates, taskEvents, type TaskQuery } from './task-store';
 import { isUuid } from '../store/uuid';
+import { bundleEntries } from '../mappers/bundle-entries';
 
 /**
  * The shared work list: what a physician's organisation is asked and by when, what a jobcentre waits for.
@@ -170,10 +171,12 @@ export async function searchTasks(
     resourceType: 'Bundle',
     type: 'searchset',
     total,
-    entry: tasks.map((t) => ({
-      fullUrl: `${baseUrl}/Task/${t.id}`,
-      resource: buildTask(t, now),
-      search: { mode: 'match' as const },
-    })),
+    ...bundleEntries(
+      tasks.map((t) => ({
+        fullUrl: `${baseUrl}/Task/${t.id}`,
+        resource: buildTask(t, now),
+        search: { mode: 'match' as const },
+      })),
+    ),
   };
 }

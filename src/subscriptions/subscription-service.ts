@@ -26,6 +26,7 @@ import {
 import { TOPICS, topicByUrl, topicOfKind } from './topics';
 import { refuseDisclosure } from '../consent/refuse-disclosure';
 import { assertValidFhirInput } from '../validation/valid-fhir-input';
+import { bundleEntries } from '../mappers/bundle-entries';
 
 /**
  * Subscriptions for GP systems: create (a handshake activates it), read, update (status requested
@@ -321,11 +322,13 @@ export async function subscriptionsOf(deps: SubscriptionDeps, client: GatewayCli
     resourceType: 'Bundle',
     type: 'searchset',
     total: current.length,
-    entry: current.map((r) => ({
-      fullUrl: `${deps.baseUrl}/Subscription/${r.id}`,
-      resource: asResource(r),
-      search: { mode: 'match' as const },
-    })),
+    ...bundleEntries(
+      current.map((r) => ({
+        fullUrl: `${deps.baseUrl}/Subscription/${r.id}`,
+        resource: asResource(r),
+        search: { mode: 'match' as const },
+      })),
+    ),
   };
 }
 

@@ -134,6 +134,19 @@ describe('directory', () => {
     expect(res.body.issue[0].diagnostics).toMatch(text);
   });
 
+  it('refuses a Bundle whose envelope is not FHIR JSON (an empty entry array: fuzz finding), naming the element', async () => {
+    for (const type of ['transaction', 'batch']) {
+      const res = await load({ resourceType: 'Bundle', type, entry: [] });
+      expect(res.status).toBe(400);
+      expect(res.body.resourceType).toBe('OperationOutcome');
+      expect(res.body.issue[0].expression).toEqual(['Bundle.entry']);
+      expect(res.body.issue[0].diagnostics).toMatch(/empty array/);
+    }
+    const nothing = await load({ resourceType: 'Bundle', type: 'batch' });
+    expect(nothing.status).toBe(200);
+    expect(nothing.body).toEqual({ resourceType: 'Bundle', type: 'batch-response' });
+  });
+
   it('is for admins only', async () => {
     expect((await t.http.post('/fhir').set('Authorization', `Bearer ${KEY.hospital}`).send({})).status).toBe(403);
     expect((await t.http.get('/fhir/Patient').set('Authorization', `Bearer ${KEY.gp}`)).status).toBe(403);
