@@ -56,11 +56,15 @@ export function messageRoutes(db: Db, fhirBase: string): Router {
     });
   });
 
-  router.get('/messages', requireRole('hospital', 'gp', 'jobcentre', 'employer', 'admin'), async (req, res) => {
-    const client = currentClient(res);
-    const query = trafficQuery(req.query, client);
-    res.json(await listTraffic(db, viewerOf(client), query, fhirBase));
-  });
+  router.get(
+    '/messages',
+    requireRole('hospital', 'gp', 'jobcentre', 'employer', 'caremanager', 'admin'),
+    async (req, res) => {
+      const client = currentClient(res);
+      const query = trafficQuery(req.query, client);
+      res.json(await listTraffic(db, viewerOf(client), query, fhirBase));
+    },
+  );
 
   return router;
 }

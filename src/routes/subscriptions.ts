@@ -91,9 +91,14 @@ export function subscriptionRoutes(deps: SubscriptionDeps): Router {
       }),
     );
   });
-  // Every organisation role reads the Bundles addressed to it (linked from GET /messages?side=received).
-  router.get('/fhir/Bundle/:id', requireRole('gp', 'hospital', 'jobcentre', 'employer', 'admin'), async (req, res) => {
-    sendFhir(res, 200, await readDeliveredBundle(deps, currentClient(res), String(req.params.id)));
-  });
+  // Every organisation role reads the Bundles addressed to it (linked from GET /messages?side=received), the care
+  // manager too: its copies and the id-only notifications of its subscriptions point here.
+  router.get(
+    '/fhir/Bundle/:id',
+    requireRole('gp', 'hospital', 'jobcentre', 'employer', 'caremanager', 'admin'),
+    async (req, res) => {
+      sendFhir(res, 200, await readDeliveredBundle(deps, currentClient(res), String(req.params.id)));
+    },
+  );
   return router;
 }

@@ -92,6 +92,16 @@ describe('care after discharge: care manager and symptom reports', () => {
     const header = copy.bundle.entry?.[0]?.resource as MessageHeader;
     expect(header.eventCoding?.code).toBe('discharge-letter');
     expect(header.destination?.[0]?.receiver?.display).toContain('Opfølgningsteamet');
+    // The care manager sees it among what it received and reads the exact Bundle it was sent; the GP cannot.
+    const received = await as(CM_KEY).get('/messages?side=received&kind=discharge-letter');
+    expect(received.status).toBe(200);
+    // Its copy is a message of its own (sent by the gateway on the letter's behalf): the newest it received.
+    const [item] = received.body.items as Array<{ id: string; deliveries: Array<{ bundle?: string }> }>;
+    const path = new URL(item!.deliveries[0]!.bundle!).pathname;
+    const read = await as(CM_KEY).get(path);
+    expect(read.status).toBe(200);
+    expect((read.body.entry[0].resource as MessageHeader).id).toBe(header.id);
+    expect((await as(KEY.gp).get(path)).status).toBe(404);
 
     const deny = await as(PATIENT_KEY).post(
       '/fhir/Consent',
