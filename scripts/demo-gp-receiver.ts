@@ -2,8 +2,8 @@ import { startMessageReceiver } from './fhir-message-receiver';
 import { formatSummary, summariseMessage } from './message-summary';
 
 /**
- * The demo receiver for the README walk-through (the GP system, and the jobcentre and employer systems on
- * the paths /jobcentre and /employer): answers every message with an "ok" acknowledgement and prints a
+ * The demo receiver for the README walk-through (the GP system, and the jobcentre, employer and hospital systems
+ * on the paths /jobcentre, /employer and /hospital): answers every message with an "ok" acknowledgement and prints a
  * readable summary of each (kind, sender, sections, answers, what was withheld; no CPR, no clinical text).
  *
  * Port: `--port N` (npm run demo:receiver -- --port 9090), else DEMO_RECEIVER_PORT, else 8090. Use the same
@@ -23,7 +23,9 @@ export function receiverPort(argv: readonly string[], env: NodeJS.ProcessEnv): n
 async function main(): Promise<void> {
   const port = receiverPort(process.argv.slice(2), process.env);
   const receiver = await startMessageReceiver({ port, host: process.env.DEMO_RECEIVER_HOST ?? 'localhost' });
-  console.log(`demo receiver on ${receiver.url} (GP at /, jobcentre at /jobcentre, employer at /employer)`);
+  console.log(
+    `demo receiver on ${receiver.url} (GP at /, jobcentre at /jobcentre, employer at /employer, hospital at /hospital)`,
+  );
   let seen = 0;
   setInterval(() => {
     for (const m of receiver.received.slice(seen)) {

@@ -83,6 +83,13 @@ describe('the README walk-through, as written', () => {
       });
       return { command, headers: {}, body: undefined, text: stdout };
     }
+    if (command.startsWith('npm run demo:reply')) {
+      const { stdout } = await run('npm', ['run', '--silent', 'demo:reply', '--', lastDeliveryId ?? '<deliveryId>'], {
+        cwd: ROOT,
+        env: { ...process.env, GATEWAY_URL: gatewayUrl },
+      });
+      return { command, headers: {}, body: undefined, text: stdout };
+    }
     const filled = command
       .replaceAll('http://localhost:8080', gatewayUrl)
       .replaceAll('<id>', lastPostId ?? '<id>')
@@ -155,8 +162,14 @@ describe('the README walk-through, as written', () => {
     const gpInbox = step(/messages\?side=received' -H 'Authorization: Bearer demo-gp/);
     expect((gpInbox.body as { items: Array<{ id: string }> }).items.map((i) => i.id)).toContain(letterId);
 
-    // 4. Send to own GP.
+    // 4. Send to own GP; the GP system's MedCom reply to the letter is acknowledged and reaches the department.
     expect(step(/send-to-own-gp/).status).toBe(202);
+    expect(step(/^npm run demo:reply/).text).toMatch(/HTTP 200, acknowledgement ok/);
+    await eventually(
+      () => Promise.resolve(receiver.received.some((m) => m.path.startsWith('/hospital')) ? true : undefined),
+      60000,
+      'the reply at the department',
+    );
 
     // 5. The status report: requested, listed for the GP, answered; the jobcentre's copy is minimised.
     const request = step(/-X POST \S+\/status-report-requests /);
