@@ -33,6 +33,8 @@ import {
   saveSymptomReportAnswer,
   setMonitoringPaused,
 } from './symptom-report-store';
+import { dialectFor } from '../mappers/medcom/payload-types';
+import { MESSAGE_KINDS } from '../messages/message-kinds';
 
 /**
  * Symptom reports from the patient's own app (issue 18): a PHQ-9 QuestionnaireResponse is read (only item
@@ -270,6 +272,15 @@ async function sendAlert(
     const endpoint = await findDeliveryEndpoint(tx, c.org);
     if (!endpoint) {
       notSentTo.push({ role: c.role, reason: 'no delivery endpoint in the directory' });
+      continue;
+    }
+    // Endpoint.payloadType decides what a system is sent, as for every other message: MedCom has no symptom
+    // alert, so a system that lists only MedCom messages does not get the gateway's own.
+    if (!dialectFor(endpoint.resource, undefined, MESSAGE_KINDS['symptom-report-alert'].event.code)) {
+      notSentTo.push({
+        role: c.role,
+        reason: 'their system takes only MedCom messages, and MedCom has no standard for symptom alerts; call them',
+      });
       continue;
     }
     const content = buildSymptomAlert(

@@ -4,10 +4,11 @@ import { BACKPORT } from '../../src/mappers/subscription/backport';
 import { CANONICAL_BASE, SYSTEM } from '../../src/mappers/systems';
 import { createFhirValidator } from '../../src/validation/fhir-validator';
 import { consentFor, dataClasses } from '../helpers/consents';
-import { GP_SOR, PATIENT_CPR } from '../helpers/directory-fixture';
+import { GP_SOR, PATIENT_CPR, directoryBundle } from '../helpers/directory-fixture';
 import { nativeLetter } from '../helpers/fixtures';
 import { careManagerDirectory, careTeam, phq9Response } from '../helpers/symptom-reports';
-import { KEY, eventually, startGatewayWithGp } from '../helpers/test-gateway';
+import { KEY, eventually, startGatewayWithGp, startTestGateway } from '../helpers/test-gateway';
+import { startMessageReceiver } from '../../scripts/fhir-message-receiver';
 
 /**
  * Issue 18, items 2 and 3 end to end on real Redis, a real database and a loopback receiver standing in for
@@ -322,5 +323,40 @@ describe('an alert goes ahead of routine traffic', () => {
     expect(kinds[0]).toBe('symptom-report-alert');
     expect(kinds.filter((k) => k === 'symptom-report-alert')).toHaveLength(1);
     expect(GP_SOR).toBeDefined();
+  });
+});
+
+describe('a symptom alert for a GP system that takes only MedCom', () => {
+  it('is not sent there (MedCom has no symptom alert) and the patient is told so; the care manager still gets it', async () => {
+    const gp = await startMessageReceiver();
+    const t = await startTestGateway();
+    try {
+      const post = (key: string, path: string, body: unknown) =>
+        t.http
+          .post(path)
+          .set('Authorization', `Bearer ${key}`)
+          .set('Content-Type', 'application/fhir+json')
+          .send(JSON.stringify(body));
+      // The GP's endpoint lists MedCom messages and the gateway's status-report messages, not symptom alerts.
+      expect((await post(KEY.admin, '/fhir', directoryBundle(gp.url, { medcom: true }))).status).toBe(200);
+      const cm = careManagerDirectory(CM_SOR, 'Opfølgningsteamet', `${gp.url}/caremanager`);
+      expect((await post(KEY.admin, '/fhir', cm)).status).toBe(200);
+      expect((await post(KEY.hospital, '/fhir/CareTeam', careTeam(CM_SOR))).status).toBe(201);
+      const consent = consentFor('permit', HEALTH, { purpose: TREAT, class: dataClasses('symptom-report') });
+      expect((await post(PATIENT_KEY, '/fhir/Consent', consent)).status).toBe(201);
+      const res = await post(PATIENT_KEY, '/symptom-reports', phq9Response([3, 3, 2, 2, 2, 2, 2, 1, 1]));
+      expect(res.status).toBe(201);
+      expect(res.body.alert.sentTo.map((s: { role: string }) => s.role)).toEqual(['care-manager']);
+      expect(res.body.alert.notSentTo).toEqual([{ role: 'gp', reason: expect.stringMatching(/only MedCom/) }]);
+      await eventually(
+        () => Promise.resolve(gp.received.some((m) => m.path.startsWith('/caremanager')) ? true : undefined),
+        10000,
+        'the alert at the care manager',
+      );
+      expect(gp.received.filter((m) => !m.path.startsWith('/caremanager'))).toEqual([]);
+    } finally {
+      await t.close();
+      await gp.close();
+    }
   });
 });
