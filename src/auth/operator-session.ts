@@ -85,10 +85,15 @@ export function createOperatorSessions(options: OperatorSessionOptions): Operato
     return { id, session };
   }
 
-  /** Fetch metadata and Origin, each where sent, say the gateway's own origin; and at least one is sent. */
+  /**
+   * Fetch metadata and Origin, each where sent, say the gateway's own origin; and at least one is sent. `Origin:
+   * null` names no origin: a browser sends it for a form posted from a page whose Referrer-Policy is no-referrer
+   * (the gateway's pages, through helmet), so Sec-Fetch-Site alone decides then, and without it the post is refused.
+   */
   function sameOrigin(req: Request): boolean {
     const site = req.get('sec-fetch-site');
-    const origin = req.get('origin');
+    const sent = req.get('origin');
+    const origin = sent === 'null' ? undefined : sent;
     if (site === undefined && origin === undefined) {
       return false;
     }
