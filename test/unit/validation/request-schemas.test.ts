@@ -685,7 +685,7 @@ describe('openapi.yaml operations', () => {
     const roles = (path: string, method: string) => doc.paths[path]?.[method]?.['x-roles'];
     expect(roles('/discharge-letters', 'post')).toEqual(['hospital']);
     expect(roles('/send-to-own-gp', 'post')).toEqual(['hospital', 'gp']);
-    expect(roles('/messages', 'get')).toEqual(['hospital', 'gp', 'jobcentre', 'employer', 'admin']);
+    expect(roles('/messages', 'get')).toEqual(['hospital', 'gp', 'jobcentre', 'employer', 'caremanager', 'admin']);
     expect(roles('/fhir', 'post')).toEqual(['admin']);
     expect(roles('/admin/queues', 'get')).toEqual(['admin']);
     expect(new Set(roles('/fhir/$process-message', 'post'))).toEqual(new Set(ROLES));
