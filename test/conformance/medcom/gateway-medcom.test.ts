@@ -285,7 +285,11 @@ describe("MedCom's test messages on intake", () => {
         }
       }
       console.log('MedCom testscripts on intake:', JSON.stringify(outcomes), notOk.join('\n'));
-      expect(outcomes.ok ?? 0).toBeGreaterThan(messages.length / 2);
+      // 72 of MedCom's 74 test messages are taken (16 were refused for a tel: link in their narrative until that
+      // was allowed). The two refused are invalid R4 by design of their test: two entries with one fullUrl (bdl-7)
+      // and a MessageHeader without event[x]. A drop below this is a regression, not noise.
+      expect(outcomes.ok ?? 0).toBeGreaterThanOrEqual(messages.length - 2);
+      expect(notOk.filter((line) => !/bdl-7|event\[x\]/.test(line))).toEqual([]);
     } finally {
       await t.close();
       await receiver.close();
