@@ -1,6 +1,6 @@
 import { Queue, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import type { Logger } from '../observability/logger';
-import type { QueueComponent } from '../queue/component';
+import { reconcileTimer, type QueueComponent } from '../queue/component';
 import type { Db } from '../store/db';
 import type { MeetingReminderScheduler } from './meeting-service';
 import { pendingReminders } from './meeting-store';
@@ -76,23 +76,21 @@ export function createMeetingReminders(
   worker?.on('error', (err) => {
     options.logger.error({ err: { message: err.message } }, 'meeting reminder worker error');
   });
-  let timer: NodeJS.Timeout | undefined;
+  const reconcile = reconcileTimer(
+    () => reminders.reconcile(),
+    options.reconcileMs,
+    (e) => {
+      options.logger.warn({ err: { message: e.message } }, 'meeting reminder reconcile failed');
+    },
+  );
   const reminders: MeetingReminders = {
     name: 'planning-meeting reminders',
     queue,
     worker,
     start() {
-      if (!worker || timer) {
-        return;
+      if (worker) {
+        reconcile.start();
       }
-      const run = () => {
-        reminders.reconcile().catch((e: unknown) => {
-          options.logger.warn({ err: { message: (e as Error).message } }, 'meeting reminder reconcile failed');
-        });
-      };
-      run();
-      timer = setInterval(run, options.reconcileMs);
-      timer.unref();
     },
     async schedule(meetingId, version, dueAt) {
       const j = job(meetingId, version, dueAt);
@@ -107,10 +105,7 @@ export function createMeetingReminders(
       return due.length;
     },
     async close() {
-      if (timer) {
-        clearInterval(timer);
-        timer = undefined;
-      }
+      reconcile.stop();
       await worker?.close();
       await queue.close();
     },

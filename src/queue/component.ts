@@ -18,3 +18,37 @@ export interface QueueComponent<T> extends BackgroundComponent {
   readonly queue: Queue<T>;
   readonly worker: Worker<T> | undefined;
 }
+
+/**
+ * A reconcile pass that runs at once and then every `everyMs` (unref'd: it keeps no process alive) until stopped:
+ * how a queue component re-adds what Redis lost from what the database holds. A failed pass is reported
+ * and tried again at the next tick (onError says so); `start` twice runs one timer.
+ */
+export function reconcileTimer(
+  pass: () => Promise<unknown>,
+  everyMs: number,
+  onError: (e: Error) => void,
+): { start(): void; stop(): void } {
+  let timer: NodeJS.Timeout | undefined;
+  const run = () => {
+    pass().catch((e: unknown) => {
+      onError(e instanceof Error ? e : new Error(String(e)));
+    });
+  };
+  return {
+    start() {
+      if (timer) {
+        return;
+      }
+      run();
+      timer = setInterval(run, everyMs);
+      timer.unref();
+    },
+    stop() {
+      if (timer) {
+        clearInterval(timer);
+        timer = undefined;
+      }
+    },
+  };
+}

@@ -1,5 +1,5 @@
 import { Worker, type ConnectionOptions, type Job } from 'bullmq';
-import type { QueueComponent } from '../queue/component';
+import { reconcileTimer, type QueueComponent } from '../queue/component';
 import { REMINDER_QUEUE, type ReminderJobData, type ReminderScheduler } from './reminders';
 import { fireReminder, type StatusReportDeps } from './status-report-service';
 
@@ -31,28 +31,24 @@ export function createReminders(
   worker?.on('error', (err) => {
     deps.logger.error({ err: { message: err.message } }, 'reminder worker error');
   });
-  let timer: NodeJS.Timeout | undefined;
+  const reconcile = reconcileTimer(
+    () => scheduler.reconcile(),
+    options.reconcileMs,
+    (e) => {
+      deps.logger.warn({ err: { message: e.message } }, 'reminder reconcile failed; will try again');
+    },
+  );
   return {
     name: 'reminders',
     queue: scheduler.queue,
     worker,
     start() {
-      if (!worker || timer) {
-        return;
+      if (worker) {
+        reconcile.start();
       }
-      const run = () => {
-        scheduler.reconcile().catch((e: unknown) => {
-          deps.logger.warn({ err: { message: (e as Error).message } }, 'reminder reconcile failed; will try again');
-        });
-      };
-      run();
-      timer = setInterval(run, options.reconcileMs);
-      timer.unref();
     },
     async close() {
-      if (timer) {
-        clearInterval(timer);
-      }
+      reconcile.stop();
       await worker?.close();
       await scheduler.queue.close();
     },
