@@ -387,7 +387,7 @@ function writeReport(results: DbResult[], soakReport: SoakReport, soakNote: stri
   const lines: string[] = [
     '# Sektorbro benchmark',
     '',
-    '<!-- Written by `npm run bench` (bench/run.ts). Everything outside the profile block below is overwritten on every run. -->',
+    '<!-- Written by `npm run bench:full` (bench/run.ts). Everything outside the profile block below is overwritten on every run. -->',
     '',
     `- Date: ${startedAt.toISOString()}`,
     `- Node: ${process.version} on ${os.type()} ${os.release()} (${os.arch()})`,
