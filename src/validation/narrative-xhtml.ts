@@ -92,7 +92,9 @@ export function narrativeProblem(div: string): string | undefined {
       } else if (!ATTRIBUTES.has(attrName)) {
         problems.push(`the attribute ${attrName} on <${name}> is not allowed in a narrative (txt-1)`);
       } else if (attrName === 'href' && !SAFE_LINK.test(attr.value.trim())) {
-        problems.push(`<${name} href="${attr.value.slice(0, 60)}">: a link must be #…, relative, http(s), mailto or tel`);
+        problems.push(
+          `<${name} href="${attr.value.slice(0, 60)}">: a link must be #…, relative, http(s), mailto or tel`,
+        );
       } else if (attrName === 'src' && !SAFE_IMAGE.test(attr.value.trim())) {
         problems.push(`<${name} src>: an image must come from inside the resource (#id or a data:image URI)`);
       } else if (attrName === 'style' && ACTIVE_STYLE.test(attr.value)) {
