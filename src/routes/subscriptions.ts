@@ -17,6 +17,7 @@ import {
 import { subscriptionTopicResources, topicBasics } from '../subscriptions/topics';
 import { TOPIC_BASIC } from '../mappers/subscription/topic-basic';
 import { queryString } from '../http/request-values';
+import { bundleEntries } from '../mappers/bundle-entries';
 
 /**
  * Topic-based Subscriptions (R5 Backport for R4): topics (as R4 Basic, and as SubscriptionTopic for R4B/R5
@@ -36,11 +37,13 @@ export function subscriptionRoutes(deps: SubscriptionDeps): Router {
       resourceType: 'Bundle',
       type: 'searchset',
       total: topics.length,
-      entry: topics.map((t) => ({
-        fullUrl: `${deps.baseUrl}/Basic/${t.id ?? ''}`,
-        resource: t,
-        search: { mode: 'match' },
-      })),
+      ...bundleEntries(
+        topics.map((t) => ({
+          fullUrl: `${deps.baseUrl}/Basic/${t.id ?? ''}`,
+          resource: t,
+          search: { mode: 'match' },
+        })),
+      ),
     });
   });
   router.get('/fhir/Basic/:id', (req, res) => {
