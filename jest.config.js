@@ -36,8 +36,8 @@ module.exports = {
   // Finding the handle (--detectOpenHandles) is open work; each test file closes its gateways in afterAll.
   forceExit: true,
   // Each test file starts gateways with an embedded PostgreSQL (PGlite's WebAssembly heap) and the FHIR
-  // definitions; not all of that is returned between files, and one process running every file ran out of heap
-  // on Node 24 (CI, 3.3 GB). A worker that holds more than this after a file is replaced by a fresh one. Jest runs
-  // the tests in a worker even with --runInBand when this is set.
+  // definitions; not all of that is returned between files. A worker that holds more than this after a file is
+  // replaced by a fresh one. With --runInBand (the npm scripts) Jest 30 runs the files in its own process and this
+  // has no effect: .ci/run splits the long Node 24 run into shards (--shard) for that reason.
   workerIdleMemoryLimit: '1GB',
 };
