@@ -16,7 +16,7 @@ export function maskCpr(text: string): string {
   return text.replace(CPR_SHAPED, (match) => (match.length === 36 ? match : '**********'));
 }
 
-/** A URL path for the log, percent-decoded, with CPR-shaped numbers masked (`/patients/0101901234/disclosures`). */
+/** A URL path for the log, percent-decoded, with CPR-shaped numbers masked (`/patients/<10 digits>/disclosures`). */
 export function maskPath(path: string): string {
   let decoded = path;
   try {
@@ -29,7 +29,7 @@ export function maskPath(path: string): string {
 
 /**
  * What of a database error can be logged: PostgreSQL's classification (SQLSTATE code, severity, the server
- * routine) and the names of the objects involved. Not `detail` ("Key (cpr)=(0101901234) already exists"),
+ * routine) and the names of the objects involved. Not `detail` ("Key (cpr)=(<the CPR number>) already exists"),
  * `where` (which quotes the parameter), `hint`, `internalQuery`, nor PGlite's `query` and `params` (the whole
  * message Bundle, when inserting one failed).
  */
@@ -39,7 +39,7 @@ const MAX_MESSAGE = 500;
 /**
  * The pino `err` serializer: an error (or error-like object) as type, name, code, the database fields above,
  * a message and stack whose quoted parts are removed (drivers and parsers quote the offending value:
- * `invalid input syntax for type integer: "0101901234"`, `Unexpected token 'M', "Moderat de"...`), and its
+ * `invalid input syntax for type integer: "<the value>"`, `Unexpected token 'M', "Moderat de"...`), and its
  * cause, the same way. Nothing else of the object is kept.
  */
 export function safeError(err: unknown, depth = 0): unknown {
